@@ -1,0 +1,3 @@
+module github.com/emgcache/emgcache/middleware
+
+go 1.25.0

@@ -1,0 +1,399 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// NoExpiry is what TTL returns for a key that never expires.
+const NoExpiry time.Duration = -1
+
+// Source says where a value returned by Lookup came from.
+type Source uint8
+
+// Sources of a value.
+const (
+	// SourceRemote: a round trip to Redis.
+	SourceRemote Source = iota + 1
+	// SourceLocal: process memory, current (the client-side cache kept
+	// coherent by Redis, or the embedded backend).
+	SourceLocal
+	// SourceStale: the bounded stale copy, served because Redis is
+	// unavailable; the value may be out of date. Only with Config.StaleBytes.
+	SourceStale
+)
+
+func (s Source) String() string {
+	switch s {
+	case SourceRemote:
+		return "remote"
+	case SourceLocal:
+		return "local"
+	case SourceStale:
+		return "stale"
+	}
+	return "unknown"
+}
+
+// Entry is a value with where it came from.
+type Entry struct {
+	Value  []byte
+	Source Source
+}
+
+// Cache is a byte cache on Redis or on the embedded backend. Create it with
+// Open; it is safe for concurrent use.
+type Cache struct {
+	cfg    Config
+	be     backend
+	br     *breaker // nil for the embedded backend, which cannot fail
+	stale  *memoryBackend
+	stats  counters
+	keys   *keyCache
+	closed atomic.Bool
+}
+
+// latencySampleMask makes reads time one call in eight: reading the clock
+// twice would cost about as much as a read served from process memory.
+const latencySampleMask = 7
+
+// Open creates a Cache for cfg. It fails only when cfg is malformed
+// (ErrInvalidConfig); a Redis that is down is not an error: Open returns a
+// Cache that answers ErrUnavailable and connects in the background as soon
+// as Redis is up.
+func Open(ctx context.Context, cfg Config) (*Cache, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix)}
+	if cfg.URL == "" {
+		c.be = newMemoryBackend(cfg.MaxMemoryBytes, true)
+		return c, nil
+	}
+	if cfg.StaleBytes > 0 {
+		c.stale = newMemoryBackend(cfg.StaleBytes, false)
+	}
+	rb, err := newRedisBackend(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.be = rb
+	c.br = newBreaker(cfg.Breaker, nil)
+	return c, nil
+}
+
+// Config returns the configuration in effect, with defaults filled in.
+func (c *Cache) Config() Config { return c.cfg }
+
+// Backend names the backend: "memory", "redis", "redis-cluster" or
+// "redis-sentinel".
+func (c *Cache) Backend() string { return c.be.name() }
+
+// Key returns the key as stored in the backend, with the prefix.
+func (c *Cache) Key(key string) string { return c.cfg.KeyPrefix + key }
+
+func (c *Cache) checkKey(key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: empty key", ErrInvalidKey)
+	}
+	if len(key)+len(c.cfg.KeyPrefix) > MaxKeyBytes {
+		return fmt.Errorf("%w: key longer than %d bytes", ErrInvalidKey, MaxKeyBytes)
+	}
+	return nil
+}
+
+func (c *Cache) checkValue(key string, v []byte) error {
+	if len(v) > c.cfg.MaxEntryBytes {
+		return fmt.Errorf("%w: %q is %d bytes, over the %d byte limit", ErrTooLarge, key, len(v), c.cfg.MaxEntryBytes)
+	}
+	if c.br == nil && int64(len(v)+len(key))+entryOverhead > c.cfg.MaxMemoryBytes {
+		return fmt.Errorf("%w: %q is %d bytes, over the %d byte memory limit", ErrTooLarge, key, len(v), c.cfg.MaxMemoryBytes)
+	}
+	return nil
+}
+
+func (c *Cache) ttlOrDefault(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
+		return c.cfg.DefaultTTL
+	}
+	return ttl
+}
+
+// Get returns the value of key, or ErrNotFound. The returned slice is the
+// caller's own: writing into it cannot change the cache. Any other error
+// (ErrUnavailable, ErrInvalidKey, the context's) means "load from the
+// origin". With Config.StaleBytes set, a stale value may be returned while
+// Redis is unavailable; use Lookup to tell.
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
+	e, err := c.Lookup(ctx, key)
+	return e.Value, err
+}
+
+// Lookup is Get that also reports where the value came from.
+func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
+	if err := c.checkKey(key); err != nil {
+		return Entry{}, err
+	}
+	if c.closed.Load() {
+		return Entry{}, ErrClosed
+	}
+	full := c.keys.full(key)
+	var start time.Time
+	if rand.Uint32()&latencySampleMask == 0 {
+		start = time.Now()
+	}
+	if c.br == nil || c.br.closed() {
+		v, local, err := c.be.get(ctx, full)
+		if c.br != nil && !local {
+			c.br.record(err)
+		}
+		return c.finishGet(ctx, full, v, local, err, start)
+	}
+	done, err := c.br.allow()
+	if err != nil {
+		return c.finishGet(ctx, full, nil, false, err, start)
+	}
+	v, local, err := c.be.get(ctx, full)
+	done(err)
+	return c.finishGet(ctx, full, v, local, err, start)
+}
+
+func (c *Cache) finishGet(ctx context.Context, full string, v []byte, local bool, err error, start time.Time) (Entry, error) {
+	if !start.IsZero() {
+		c.stats.latency.observe(time.Since(start))
+	}
+	switch {
+	case err == nil:
+		c.stats.hits.Add(1)
+		src := SourceRemote
+		if local {
+			c.stats.localHits.Add(1)
+			src = SourceLocal
+		} else if c.stale != nil {
+			c.stale.store(full, v, c.cfg.ClientCacheTTL, false)
+		}
+		return Entry{Value: v, Source: src}, nil
+	case errors.Is(err, ErrNotFound):
+		c.stats.misses.Add(1)
+		return Entry{}, ErrNotFound
+	}
+	if c.stale != nil && !errors.Is(err, context.Canceled) {
+		if sv, _, serr := c.stale.get(ctx, full); serr == nil {
+			c.stats.hits.Add(1)
+			c.stats.staleHits.Add(1)
+			return Entry{Value: sv, Source: SourceStale}, nil
+		}
+	}
+	c.stats.errors.Add(1)
+	return Entry{}, c.wrapErr("get", full, err)
+}
+
+// wrapErr turns a backend failure into an error that matches
+// ErrUnavailable, keeps the cause, and names the operation and key.
+func (c *Cache) wrapErr(op, full string, err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return err
+	}
+	key := strings.TrimPrefix(full, c.cfg.KeyPrefix)
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrClosed) {
+		return fmt.Errorf("%s %q: %w", op, key, err)
+	}
+	return fmt.Errorf("%s %q: %w: %w", op, key, ErrUnavailable, err)
+}
+
+// do runs one non-read call through the breaker, the operation timeout
+// and the error counters.
+func (c *Cache) do(ctx context.Context, op, full string, fn func(ctx context.Context) error) error {
+	return c.run(ctx, op, full, true, fn)
+}
+
+// run is do with the per-call timeout optional: walks of the keyspace grow
+// with the data, so their backends bound each round trip instead.
+func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(ctx context.Context) error) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	start := time.Now()
+	var done func(error)
+	if c.br != nil {
+		var err error
+		if done, err = c.br.allow(); err != nil {
+			c.stats.errors.Add(1)
+			return c.wrapErr(op, full, err)
+		}
+	}
+	cancel := context.CancelFunc(func() {})
+	if bounded {
+		ctx, cancel = c.withTimeout(ctx)
+	}
+	err := fn(ctx)
+	cancel()
+	if done != nil {
+		done(err)
+	}
+	c.stats.latency.observe(time.Since(start))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		c.stats.errors.Add(1)
+		return c.wrapErr(op, full, err)
+	}
+	return err
+}
+
+// withTimeout bounds ctx by OpTimeout unless it already ends sooner.
+func (c *Cache) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= c.cfg.OpTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.OpTimeout)
+}
+
+// Set stores value under key for ttl (0: Config.DefaultTTL). A value over
+// Config.MaxEntryBytes gets ErrTooLarge and nothing is sent. The cache keeps
+// its own copy, so the caller may reuse value. After Set returns, this
+// process's reads of key see value.
+func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := c.checkKey(key); err != nil {
+		return err
+	}
+	if err := c.checkValue(key, value); err != nil {
+		return err
+	}
+	full := c.cfg.KeyPrefix + key
+	ttl = c.ttlOrDefault(ttl)
+	err := c.do(ctx, "set", full, func(ctx context.Context) error { return c.be.set(ctx, full, value, ttl) })
+	if err == nil {
+		c.stats.writes.Add(1)
+		if c.stale != nil {
+			c.stale.store(full, value, c.cfg.ClientCacheTTL, false)
+		}
+	}
+	return err
+}
+
+// SetNX stores value under key only if key holds nothing, and reports
+// whether it did. It is the primitive for short locks: see Unlock.
+func (c *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if err := c.checkKey(key); err != nil {
+		return false, err
+	}
+	if err := c.checkValue(key, value); err != nil {
+		return false, err
+	}
+	full := c.cfg.KeyPrefix + key
+	ttl = c.ttlOrDefault(ttl)
+	var ok bool
+	err := c.do(ctx, "setnx", full, func(ctx context.Context) (err error) {
+		ok, err = c.be.setNX(ctx, full, value, ttl)
+		return err
+	})
+	if ok {
+		c.stats.writes.Add(1)
+	}
+	return ok, err
+}
+
+// DeleteIfValue removes key only if it still holds value, atomically, and
+// reports whether it did. It releases a lock taken with SetNX without
+// removing a lock that expired and was taken by someone else.
+func (c *Cache) DeleteIfValue(ctx context.Context, key string, value []byte) (bool, error) {
+	if err := c.checkKey(key); err != nil {
+		return false, err
+	}
+	full := c.cfg.KeyPrefix + key
+	var ok bool
+	err := c.do(ctx, "delete-if-value", full, func(ctx context.Context) (err error) {
+		ok, err = c.be.delIfValue(ctx, full, value)
+		return err
+	})
+	if ok {
+		c.stats.deletes.Add(1)
+		c.dropStale(full)
+	}
+	return ok, err
+}
+
+// Delete removes key and reports whether it held a value.
+func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
+	n, err := c.DeleteMany(ctx, key)
+	return n > 0, err
+}
+
+// DeleteMany removes keys and returns how many held a value. On a cluster
+// the keys may live on different nodes.
+func (c *Cache) DeleteMany(ctx context.Context, keys ...string) (int64, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		if err := c.checkKey(k); err != nil {
+			return 0, err
+		}
+		full[i] = c.cfg.KeyPrefix + k
+	}
+	var n int64
+	err := c.do(ctx, "delete", full[0], func(ctx context.Context) (err error) {
+		n, err = c.be.del(ctx, full)
+		return err
+	})
+	if err == nil {
+		c.stats.deletes.Add(uint64(n))
+		for _, k := range full {
+			c.dropStale(k)
+		}
+	}
+	return n, err
+}
+
+func (c *Cache) dropStale(full string) {
+	if c.stale != nil {
+		_, _ = c.stale.del(context.Background(), []string{full})
+	}
+}
+
+// Exists reports whether key holds a value.
+func (c *Cache) Exists(ctx context.Context, key string) (bool, error) {
+	if err := c.checkKey(key); err != nil {
+		return false, err
+	}
+	full := c.cfg.KeyPrefix + key
+	var ok bool
+	err := c.do(ctx, "exists", full, func(ctx context.Context) (err error) {
+		ok, err = c.be.exists(ctx, full)
+		return err
+	})
+	return ok, err
+}
+
+// TTL returns the remaining lifetime of key, NoExpiry for a key without
+// one, or ErrNotFound.
+func (c *Cache) TTL(ctx context.Context, key string) (time.Duration, error) {
+	if err := c.checkKey(key); err != nil {
+		return 0, err
+	}
+	full := c.cfg.KeyPrefix + key
+	var d time.Duration
+	err := c.do(ctx, "ttl", full, func(ctx context.Context) (err error) {
+		d, err = c.be.ttl(ctx, full)
+		return err
+	})
+	return d, err
+}
+
+// Close releases the connections and background work. Calls after Close
+// return ErrClosed. Close is idempotent.
+func (c *Cache) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if c.stale != nil {
+		_ = c.stale.close()
+	}
+	return c.be.close()
+}

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// The client-side cache. rueidis keeps one cache store per connection and
+// empties entries when Redis sends an invalidation. That alone does not give
+// read-your-writes: Redis 7.0 may deliver the invalidation of a key this
+// process just wrote after later replies on the same connection, so a read
+// right after the write's reply could still see the old value. Owning the
+// stores lets the write path drop the key itself as soon as the write's reply
+// is in: any reply read before that was already stored (and is dropped), and
+// any read sent after it sees the new value.
+
+// clientCaches tracks the live client-side cache stores of one backend.
+type clientCaches struct {
+	mu     sync.Mutex
+	stores map[*localCache]struct{}
+	// list is a copy of stores for the write path to read without locking.
+	list atomic.Pointer[[]*localCache]
+}
+
+func newClientCaches() *clientCaches {
+	cc := &clientCaches{stores: make(map[*localCache]struct{})}
+	cc.list.Store(&[]*localCache{})
+	return cc
+}
+
+// newStore is the rueidis.NewCacheStoreFn of a backend.
+func (cc *clientCaches) newStore(opt rueidis.CacheStoreOption) rueidis.CacheStore {
+	l := newLocalCache(int64(opt.CacheSizeEachConn), cc)
+	cc.mu.Lock()
+	cc.stores[l] = struct{}{}
+	cc.publish()
+	cc.mu.Unlock()
+	return l
+}
+
+func (cc *clientCaches) publish() {
+	list := make([]*localCache, 0, len(cc.stores))
+	for l := range cc.stores {
+		list = append(list, l)
+	}
+	cc.list.Store(&list)
+}
+
+func (cc *clientCaches) remove(l *localCache) {
+	cc.mu.Lock()
+	delete(cc.stores, l)
+	cc.publish()
+	cc.mu.Unlock()
+}
+
+// forget drops key from every store; called once a write of key has been
+// acknowledged (or has failed, leaving the value unknown).
+func (cc *clientCaches) forget(key string) {
+	for _, l := range *cc.list.Load() {
+		l.forget(key)
+	}
+}
+
+// localCache is one connection's client-side cache: a byte-bounded map with
+// CLOCK (second chance) eviction, so that a hit only sets a flag under a read
+// lock and concurrent hits do not contend on reordering a list. It
+// implements rueidis.CacheStore, including the single-flight contract: one
+// request per missing key, the others wait for its reply.
+type localCache struct {
+	mu         sync.RWMutex
+	items      map[string]*cacheNode
+	flights    map[string]*cacheFlight
+	head, tail *cacheNode
+	size, max  int64
+	owner      *clientCaches
+}
+
+type cacheNode struct {
+	key        string
+	val        rueidis.RedisMessage
+	xat        int64 // client-side expiry, Unix ms
+	size       int64
+	used       atomic.Bool
+	prev, next *cacheNode
+}
+
+type cacheFlight struct {
+	ch  chan struct{}
+	val rueidis.RedisMessage
+	err error
+	xat int64
+}
+
+func (f *cacheFlight) Wait(ctx context.Context) (rueidis.RedisMessage, error) {
+	select {
+	case <-ctx.Done():
+		return rueidis.RedisMessage{}, ctx.Err()
+	case <-f.ch:
+		return f.val, f.err
+	}
+}
+
+var _ rueidis.CacheStore = (*localCache)(nil)
+
+func newLocalCache(max int64, owner *clientCaches) *localCache {
+	return &localCache{max: max, owner: owner, items: make(map[string]*cacheNode), flights: make(map[string]*cacheFlight)}
+}
+
+// storeKey names an entry. Only GET is cached by this package, so its
+// entries are keyed by the Redis key alone and a hit builds no string.
+func storeKey(key, cmd string) string {
+	if cmd == "GET" {
+		return key
+	}
+	return key + "\x00" + cmd
+}
+
+func (l *localCache) Flight(key, cmd string, ttl time.Duration, now time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
+	k := storeKey(key, cmd)
+	ms := now.UnixMilli()
+	l.mu.RLock()
+	if n := l.items[k]; n != nil && n.xat > ms {
+		if !n.used.Load() {
+			n.used.Store(true)
+		}
+		v := n.val
+		l.mu.RUnlock()
+		return v, nil
+	}
+	f := l.flights[k]
+	l.mu.RUnlock()
+	if f != nil {
+		return rueidis.RedisMessage{}, f
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.flights == nil { // closed
+		return rueidis.RedisMessage{}, nil
+	}
+	if f = l.flights[k]; f != nil {
+		return rueidis.RedisMessage{}, f
+	}
+	l.flights[k] = &cacheFlight{ch: make(chan struct{}), xat: now.Add(ttl).UnixMilli()}
+	return rueidis.RedisMessage{}, nil
+}
+
+func (l *localCache) Update(key, cmd string, val rueidis.RedisMessage) (pxat int64) {
+	k := storeKey(key, cmd)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.flights[k]
+	if f == nil {
+		return 0
+	}
+	delete(l.flights, k)
+	pxat = val.CachePXAT()
+	if pxat <= 0 || f.xat < pxat {
+		pxat = f.xat
+	}
+	f.val = val
+	close(f.ch)
+	l.insert(&cacheNode{key: k, val: val, xat: pxat, size: int64(len(k)+val.CacheSize()) + 96})
+	return pxat
+}
+
+func (l *localCache) Cancel(key, cmd string, err error) {
+	k := storeKey(key, cmd)
+	l.mu.Lock()
+	if f := l.flights[k]; f != nil {
+		delete(l.flights, k)
+		f.err = err
+		close(f.ch)
+	}
+	l.mu.Unlock()
+}
+
+func (l *localCache) Delete(keys []rueidis.RedisMessage) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if keys == nil {
+		l.items = make(map[string]*cacheNode)
+		l.head, l.tail, l.size = nil, nil, 0
+		return
+	}
+	for _, m := range keys {
+		if k, err := m.ToString(); err == nil {
+			l.removeKey(k)
+		}
+	}
+}
+
+// removeKey drops every entry of one Redis key. The lock must be held.
+func (l *localCache) removeKey(key string) {
+	if n := l.items[key]; n != nil {
+		l.unlink(n)
+	}
+}
+
+func (l *localCache) forget(key string) {
+	l.mu.Lock()
+	l.removeKey(key)
+	l.mu.Unlock()
+}
+
+func (l *localCache) Close(err error) {
+	l.mu.Lock()
+	flights := l.flights
+	l.flights = nil
+	l.items = make(map[string]*cacheNode)
+	l.head, l.tail, l.size = nil, nil, 0
+	l.mu.Unlock()
+	for _, f := range flights {
+		f.err = err
+		close(f.ch)
+	}
+	if l.owner != nil {
+		l.owner.remove(l)
+	}
+}
+
+// insert adds n at the front and evicts down to the budget. The lock must
+// be held.
+func (l *localCache) insert(n *cacheNode) {
+	if old := l.items[n.key]; old != nil {
+		l.unlink(old)
+	}
+	l.items[n.key] = n
+	l.pushFront(n)
+	l.size += n.size
+	for l.size > l.max && l.tail != nil {
+		t := l.tail
+		if t != n && t.used.Load() {
+			// Second chance: a recently read entry goes back to the front.
+			t.used.Store(false)
+			l.detach(t)
+			l.pushFront(t)
+			continue
+		}
+		l.unlink(t)
+	}
+}
+
+func (l *localCache) pushFront(n *cacheNode) {
+	n.prev, n.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = n
+	}
+	l.head = n
+	if l.tail == nil {
+		l.tail = n
+	}
+}
+
+func (l *localCache) detach(n *cacheNode) {
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		l.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		l.tail = n.prev
+	}
+	n.prev, n.next = nil, nil
+}
+
+func (l *localCache) unlink(n *cacheNode) {
+	delete(l.items, n.key)
+	l.detach(n)
+	l.size -= n.size
+}
+
+func (l *localCache) len() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.items)
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Defaults applied by Open to zero fields of Config.
+const (
+	// DefaultKeyPrefix is prepended to every key so that pattern deletes and
+	// scans touch only what this cache wrote.
+	DefaultKeyPrefix = "emgcache:"
+	// DefaultTTL is the lifetime of an entry set with ttl 0: one hour.
+	DefaultTTL = time.Hour
+	// DefaultMaxEntryBytes is the largest value accepted: 100 MiB.
+	DefaultMaxEntryBytes = 100 << 20
+	// DefaultMaxMemoryBytes bounds the embedded backend like Redis'
+	// maxmemory 256mb with allkeys-lru.
+	DefaultMaxMemoryBytes = 256 << 20
+	// DefaultClientCacheBytes bounds the client-side cache of each Redis
+	// connection (one per Redis node).
+	DefaultClientCacheBytes = 64 << 20
+	// DefaultClientCacheTTL is how long a value may stay in the client-side
+	// cache. Invalidation keeps it coherent; the TTL only bounds how long an
+	// unused value holds memory.
+	DefaultClientCacheTTL = 5 * time.Minute
+	// DefaultOpTimeout bounds every Redis call that has no earlier deadline.
+	DefaultOpTimeout = 500 * time.Millisecond
+	// DefaultDialTimeout bounds one connection attempt.
+	DefaultDialTimeout = time.Second
+	// DefaultBreakerFailures is how many consecutive failures open the breaker.
+	DefaultBreakerFailures = 5
+	// DefaultBreakerOpenTimeout is how long the breaker stays open before it
+	// lets one probe through: seconds, not gobreaker's 60 s, so a restarted
+	// Redis is used again quickly.
+	DefaultBreakerOpenTimeout = 2 * time.Second
+	// MaxKeyBytes is the longest key accepted (after the prefix is added).
+	MaxKeyBytes = 16 << 10
+	// MaxPatternBytes is the longest pattern accepted by Scan and DeletePattern.
+	MaxPatternBytes = 1 << 10
+)
+
+// Config configures Open. Its zero value is a working configuration: the
+// embedded backend with the defaults above.
+type Config struct {
+	// URL selects the backend. Empty selects the embedded in-memory backend.
+	// Otherwise it is read as rueidis.ParseURL reads it: redis://, rediss://
+	// (TLS), unix://, several addr= parameters for a cluster and master_set=
+	// for Sentinel. Credentials in the URL are never logged or reported.
+	URL string
+
+	// KeyPrefix is prepended to every key. Empty means DefaultKeyPrefix. It
+	// must not contain a hash tag ('{'), which would pin every key of a
+	// cluster to one slot.
+	KeyPrefix string
+
+	// DefaultTTL is used by Set and friends when ttl is 0. Zero means
+	// DefaultTTL (1 h).
+	DefaultTTL time.Duration
+
+	// MaxEntryBytes is the largest value accepted; larger ones get
+	// ErrTooLarge before anything is sent. Zero means DefaultMaxEntryBytes.
+	MaxEntryBytes int
+
+	// MaxMemoryBytes bounds the embedded backend's total memory (keys plus
+	// values); the least recently used entries are evicted past it. Zero
+	// means DefaultMaxMemoryBytes. Ignored for Redis, whose own maxmemory
+	// applies.
+	MaxMemoryBytes int64
+
+	// ClientCacheBytes bounds the client-side cache of each Redis
+	// connection. Zero means DefaultClientCacheBytes; negative disables
+	// client-side caching, so every read is a round trip.
+	ClientCacheBytes int
+
+	// ClientCacheTTL is the longest a value stays in the client-side cache.
+	// Zero means DefaultClientCacheTTL.
+	ClientCacheTTL time.Duration
+
+	// OpTimeout bounds each Redis call whose context has no earlier
+	// deadline. Zero means DefaultOpTimeout.
+	OpTimeout time.Duration
+
+	// DialTimeout bounds one connection attempt. Zero means
+	// DefaultDialTimeout.
+	DialTimeout time.Duration
+
+	// Breaker configures the circuit breaker in front of Redis.
+	Breaker BreakerConfig
+
+	// StaleBytes, when positive, keeps a local copy of recently read values
+	// (at most this many bytes) that Lookup serves, marked SourceStale, while
+	// Redis is unavailable. Zero, the default, turns it off.
+	StaleBytes int64
+
+	// envErr records a malformed variable seen by ConfigFromEnv so that Open
+	// reports it instead of silently using a default.
+	envErr error
+}
+
+// BreakerConfig configures the circuit breaker. Its zero value means the
+// defaults.
+type BreakerConfig struct {
+	// ConsecutiveFailures opens the breaker. Zero means
+	// DefaultBreakerFailures.
+	ConsecutiveFailures uint32
+	// OpenTimeout is how long the breaker stays open before a probe. Zero
+	// means DefaultBreakerOpenTimeout.
+	OpenTimeout time.Duration
+}
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvURL              = "REDIS_URL"
+	EnvKeyPrefix        = "EMGCACHE_KEY_PREFIX"
+	EnvDefaultTTL       = "EMGCACHE_DEFAULT_TTL"
+	EnvMaxEntryBytes    = "EMGCACHE_MAX_ENTRY_BYTES"
+	EnvMaxMemoryBytes   = "EMGCACHE_MAX_MEMORY_BYTES"
+	EnvClientCacheBytes = "EMGCACHE_CLIENT_CACHE_BYTES"
+	EnvOpTimeout        = "EMGCACHE_OP_TIMEOUT"
+	EnvStaleBytes       = "EMGCACHE_STALE_BYTES"
+)
+
+// ConfigFromEnv returns a Config read from the environment: REDIS_URL and
+// the EMGCACHE_* variables above. Durations take Go syntax ("90s") or whole
+// seconds ("3600"). Unset variables leave the field zero (the default). A
+// malformed value is not silently ignored: Open reports it as
+// ErrInvalidConfig.
+func ConfigFromEnv() Config {
+	var cfg Config
+	var errs []string
+	cfg.URL = strings.TrimSpace(os.Getenv(EnvURL))
+	cfg.KeyPrefix = os.Getenv(EnvKeyPrefix)
+	durVar := func(name string, dst *time.Duration) {
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			return
+		}
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+			*dst = time.Duration(secs) * time.Second
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q is not a duration", name, v))
+			return
+		}
+		*dst = d
+	}
+	intVar := func(name string, dst *int64) {
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			return
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q is not an integer", name, v))
+			return
+		}
+		*dst = n
+	}
+	var maxEntry, clientCache int64
+	durVar(EnvDefaultTTL, &cfg.DefaultTTL)
+	durVar(EnvOpTimeout, &cfg.OpTimeout)
+	intVar(EnvMaxEntryBytes, &maxEntry)
+	intVar(EnvMaxMemoryBytes, &cfg.MaxMemoryBytes)
+	intVar(EnvClientCacheBytes, &clientCache)
+	intVar(EnvStaleBytes, &cfg.StaleBytes)
+	cfg.MaxEntryBytes = int(maxEntry)
+	cfg.ClientCacheBytes = int(clientCache)
+	if len(errs) > 0 {
+		cfg.envErr = fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(errs, "; "))
+	}
+	return cfg
+}
+
+// withDefaults validates cfg and fills zero fields with the defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.envErr != nil {
+		return cfg, cfg.envErr
+	}
+	if cfg.KeyPrefix == "" {
+		cfg.KeyPrefix = DefaultKeyPrefix
+	}
+	if strings.ContainsAny(cfg.KeyPrefix, "{}") {
+		return cfg, fmt.Errorf("%w: key prefix %q contains a hash tag brace", ErrInvalidConfig, cfg.KeyPrefix)
+	}
+	if len(cfg.KeyPrefix) > MaxPatternBytes/2 {
+		return cfg, fmt.Errorf("%w: key prefix is longer than %d bytes", ErrInvalidConfig, MaxPatternBytes/2)
+	}
+	type check struct {
+		bad  bool
+		what string
+	}
+	for _, c := range []check{
+		{cfg.DefaultTTL < 0, "negative DefaultTTL"},
+		{cfg.MaxEntryBytes < 0, "negative MaxEntryBytes"},
+		{cfg.MaxMemoryBytes < 0, "negative MaxMemoryBytes"},
+		{cfg.ClientCacheTTL < 0, "negative ClientCacheTTL"},
+		{cfg.OpTimeout < 0, "negative OpTimeout"},
+		{cfg.DialTimeout < 0, "negative DialTimeout"},
+		{cfg.Breaker.OpenTimeout < 0, "negative Breaker.OpenTimeout"},
+		{cfg.StaleBytes < 0, "negative StaleBytes"},
+	} {
+		if c.bad {
+			return cfg, fmt.Errorf("%w: %s", ErrInvalidConfig, c.what)
+		}
+	}
+	if cfg.DefaultTTL == 0 {
+		cfg.DefaultTTL = DefaultTTL
+	}
+	if cfg.MaxEntryBytes == 0 {
+		cfg.MaxEntryBytes = DefaultMaxEntryBytes
+	}
+	if cfg.MaxMemoryBytes == 0 {
+		cfg.MaxMemoryBytes = DefaultMaxMemoryBytes
+	}
+	if cfg.ClientCacheBytes == 0 {
+		cfg.ClientCacheBytes = DefaultClientCacheBytes
+	}
+	if cfg.ClientCacheTTL == 0 {
+		cfg.ClientCacheTTL = DefaultClientCacheTTL
+	}
+	if cfg.OpTimeout == 0 {
+		cfg.OpTimeout = DefaultOpTimeout
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.Breaker.ConsecutiveFailures == 0 {
+		cfg.Breaker.ConsecutiveFailures = DefaultBreakerFailures
+	}
+	if cfg.Breaker.OpenTimeout == 0 {
+		cfg.Breaker.OpenTimeout = DefaultBreakerOpenTimeout
+	}
+	if cfg.URL != "" {
+		if _, err := rueidis.ParseURL(cfg.URL); err != nil {
+			return cfg, fmt.Errorf("%w: url: %s", ErrInvalidConfig, redactErr(err, cfg.URL))
+		}
+	}
+	return cfg, nil
+}
+
+// RedactedURL returns the URL with any password replaced by "xxxxx", for
+// logs and dashboards. An empty URL gives "" (the embedded backend).
+func (cfg Config) RedactedURL() string {
+	return redactURL(cfg.URL)
+}

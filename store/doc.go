@@ -1,0 +1,45 @@
+// Package store is a byte cache in front of slow work, backed by Redis or by
+// an embedded in-memory backend with the same semantics.
+//
+// # Backends
+//
+// [Open] with an empty [Config.URL] selects the embedded backend: a
+// byte-bounded LRU with TTLs, behaving like a Redis configured with
+// maxmemory 256mb and allkeys-lru. Any other URL is read the way
+// rueidis.ParseURL reads it: redis:// and rediss:// (TLS) for one server,
+// unix:// for a socket, several addr= parameters for a Redis Cluster and
+// master_set= for Sentinel.
+//
+// # Reads at memory speed
+//
+// On Redis, reads go through server-assisted client-side caching (RESP3
+// CLIENT TRACKING): a key read once is kept in process memory and Redis tells
+// the client when it changes, so a repeated read costs no round trip. Two
+// guarantees hold and are tested: a Get after this process's own Set or
+// Delete of the key never returns the old value (read-your-writes), and a
+// change made by another client stops being served within a second
+// (coherence), including after the connection was killed.
+//
+// # The cache is never the reason a request fails
+//
+// Open succeeds while Redis is down and connects when it comes up. Every Redis
+// call is bounded by [Config.OpTimeout]. A circuit breaker opens after
+// consecutive failures; while it is open, calls return [ErrUnavailable] in
+// microseconds without touching the network, and it probes and closes by
+// itself when Redis is back. Callers treat any error from Get as a miss and
+// load from the origin.
+//
+// When [Config.StaleBytes] is set, values read recently are also kept in a
+// bounded local copy, and [Cache.Lookup] serves them, marked [SourceStale],
+// while Redis is unavailable. It is off by default because a stale value is
+// only acceptable where the caller says so.
+//
+// # Keys
+//
+// Every key is stored under [Config.KeyPrefix] (default [DefaultKeyPrefix]),
+// which confines pattern deletes and scans to what this cache wrote. Keys are
+// binary-safe. The EMG key layout (emg_analysis:{file_hash} and friends) is
+// built and validated by [AnalysisKey], [MetadataKey] and [UserPrefsKey].
+//
+// All methods of [Cache] are safe for concurrent use.
+package store

@@ -1,0 +1,435 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// unlinkBatch is how many keys one pipelined UNLINK round trip removes.
+const unlinkBatch = 1000
+
+// redisBackend talks to Redis through rueidis. Until the first connection
+// succeeds it answers ErrUnavailable and keeps dialling in the background,
+// so that a Redis that is down at start does not fail the service.
+type redisBackend struct {
+	cfg    Config
+	opt    rueidis.ClientOption
+	kind   atomic.Pointer[string]
+	client atomic.Pointer[rueidis.Client]
+	// cached reports whether client-side caching is on (it is off when
+	// configured so, or when the server cannot do RESP3 tracking).
+	cached  atomic.Bool
+	lastErr atomic.Pointer[error]
+	caches  *clientCaches
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+var delIfValueScript = rueidis.NewLuaScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("UNLINK", KEYS[1]) end return 0`)
+
+func newRedisBackend(ctx context.Context, cfg Config) (*redisBackend, error) {
+	opt, err := rueidis.ParseURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: url: %s", ErrInvalidConfig, redactErr(err, cfg.URL))
+	}
+	opt.Dialer.Timeout = cfg.DialTimeout
+	// The connection timeout is what bounds a read served through the
+	// client-side cache, which takes no per-call context so that a hit
+	// allocates nothing but its value.
+	opt.ConnWriteTimeout = cfg.OpTimeout
+	opt.DisableCache = cfg.ClientCacheBytes < 0
+	caches := newClientCaches()
+	if !opt.DisableCache {
+		opt.CacheSizeEachConn = cfg.ClientCacheBytes
+		opt.NewCacheStoreFn = caches.newStore
+	}
+	// rueidis retries reads forever while a context has no deadline; two
+	// quick retries cover a killed connection, the breaker covers the rest.
+	opt.RetryDelay = func(attempts int, _ rueidis.Completed, _ error) time.Duration {
+		if attempts > 2 {
+			return -1
+		}
+		return time.Duration(attempts) * 5 * time.Millisecond
+	}
+	b := &redisBackend{cfg: cfg, opt: opt, caches: caches, stop: make(chan struct{}), done: make(chan struct{})}
+	kind := "redis"
+	switch {
+	case opt.Sentinel.MasterSet != "":
+		kind = "redis-sentinel"
+	case len(opt.InitAddress) > 1:
+		kind = "redis-cluster"
+	}
+	b.kind.Store(&kind)
+	if err := b.connect(ctx); err != nil {
+		b.setErr(err)
+		go b.connectLoop()
+	} else {
+		close(b.done)
+	}
+	return b, nil
+}
+
+func (b *redisBackend) setErr(err error) { b.lastErr.Store(&err) }
+
+// connect makes one attempt to create the client.
+func (b *redisBackend) connect(ctx context.Context) error {
+	opt := b.opt
+	cl, err := rueidis.NewClient(opt)
+	if errors.Is(err, rueidis.ErrNoCache) {
+		// A server without RESP3 still serves as a cache, one round trip a read.
+		opt.DisableCache = true
+		cl, err = rueidis.NewClient(opt)
+	}
+	if err != nil {
+		return err
+	}
+	if cl.Mode() == rueidis.ClientModeCluster {
+		kind := "redis-cluster"
+		b.kind.Store(&kind)
+	}
+	b.cached.Store(!opt.DisableCache)
+	b.client.Store(&cl)
+	return nil
+}
+
+func (b *redisBackend) connectLoop() {
+	defer close(b.done)
+	delay := 50 * time.Millisecond
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-time.After(delay):
+		}
+		if err := b.connect(context.Background()); err != nil {
+			b.setErr(err)
+			delay = min(delay*2, 2*time.Second)
+			continue
+		}
+		return
+	}
+}
+
+// c returns the client, or ErrUnavailable while not yet connected.
+func (b *redisBackend) c() (rueidis.Client, error) {
+	if p := b.client.Load(); p != nil {
+		return *p, nil
+	}
+	if e := b.lastErr.Load(); e != nil {
+		return nil, fmt.Errorf("%w: not connected: %w", ErrUnavailable, *e)
+	}
+	return nil, fmt.Errorf("%w: not connected", ErrUnavailable)
+}
+
+func (b *redisBackend) name() string { return *b.kind.Load() }
+
+func (b *redisBackend) get(ctx context.Context, key string) ([]byte, bool, error) {
+	cl, err := b.c()
+	if err != nil {
+		return nil, false, err
+	}
+	var res rueidis.RedisResult
+	if b.cached.Load() {
+		res = cl.DoCache(ctx, cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
+	} else {
+		res = cl.Do(ctx, cl.B().Get().Key(key).Build())
+	}
+	return readValue(res)
+}
+
+// readValue copies the value out of a reply: the bytes rueidis returns may
+// be its cached copy, which a caller must never be able to write into.
+func readValue(res rueidis.RedisResult) ([]byte, bool, error) {
+	s, err := res.ToString()
+	if err != nil {
+		if rueidis.IsRedisNil(err) {
+			return nil, res.IsCacheHit(), ErrNotFound
+		}
+		return nil, false, err
+	}
+	return []byte(s), res.IsCacheHit(), nil
+}
+
+func (b *redisBackend) set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	cl, err := b.c()
+	if err != nil {
+		return err
+	}
+	err = cl.Do(ctx, cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Px(ttl).Build()).Error()
+	b.caches.forget(key)
+	return err
+}
+
+func (b *redisBackend) setNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	cl, err := b.c()
+	if err != nil {
+		return false, err
+	}
+	err = cl.Do(ctx, cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Nx().Px(ttl).Build()).Error()
+	b.caches.forget(key)
+	if rueidis.IsRedisNil(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (b *redisBackend) del(ctx context.Context, keys []string) (int64, error) {
+	cl, err := b.c()
+	if err != nil {
+		return 0, err
+	}
+	return b.unlink(ctx, cl, keys)
+}
+
+// unlink removes keys with one UNLINK per key, so that a cluster routes
+// each to its own node, all in one pipelined round trip.
+func (b *redisBackend) unlink(ctx context.Context, cl rueidis.Client, keys []string) (int64, error) {
+	cmds := make(rueidis.Commands, 0, len(keys))
+	for _, k := range keys {
+		cmds = append(cmds, cl.B().Unlink().Key(k).Build())
+	}
+	res := cl.DoMulti(ctx, cmds...)
+	for _, k := range keys {
+		b.caches.forget(k)
+	}
+	var n int64
+	var firstErr error
+	for _, r := range res {
+		v, err := r.AsInt64()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		n += v
+	}
+	return n, firstErr
+}
+
+func (b *redisBackend) delIfValue(ctx context.Context, key string, value []byte) (bool, error) {
+	cl, err := b.c()
+	if err != nil {
+		return false, err
+	}
+	n, err := delIfValueScript.Exec(ctx, cl, []string{key}, []string{string(value)}).AsInt64()
+	b.caches.forget(key)
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+func (b *redisBackend) exists(ctx context.Context, key string) (bool, error) {
+	cl, err := b.c()
+	if err != nil {
+		return false, err
+	}
+	n, err := cl.Do(ctx, cl.B().Exists().Key(key).Build()).AsInt64()
+	return n > 0, err
+}
+
+func (b *redisBackend) ttl(ctx context.Context, key string) (time.Duration, error) {
+	cl, err := b.c()
+	if err != nil {
+		return 0, err
+	}
+	ms, err := cl.Do(ctx, cl.B().Pttl().Key(key).Build()).AsInt64()
+	switch {
+	case err != nil:
+		return 0, err
+	case ms == -2:
+		return 0, ErrNotFound
+	case ms == -1:
+		return NoExpiry, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+func (b *redisBackend) getMany(ctx context.Context, keys []string) []Result {
+	out := make([]Result, len(keys))
+	cl, err := b.c()
+	if err != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
+	var results []rueidis.RedisResult
+	if b.cached.Load() {
+		cmds := make([]rueidis.CacheableTTL, len(keys))
+		for i, k := range keys {
+			cmds[i] = rueidis.CT(cl.B().Get().Key(k).Cache(), b.cfg.ClientCacheTTL)
+		}
+		results = cl.DoMultiCache(ctx, cmds...)
+	} else {
+		cmds := make(rueidis.Commands, len(keys))
+		for i, k := range keys {
+			cmds[i] = cl.B().Get().Key(k).Build()
+		}
+		results = cl.DoMulti(ctx, cmds...)
+	}
+	for i, r := range results {
+		v, local, err := readValue(r)
+		out[i] = Result{Value: v, Local: local, Err: err}
+	}
+	return out
+}
+
+func (b *redisBackend) setMany(ctx context.Context, items []Item) []error {
+	errs := make([]error, len(items))
+	cl, err := b.c()
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	cmds := make(rueidis.Commands, 0, len(items))
+	for _, it := range items {
+		cmds = append(cmds, cl.B().Set().Key(it.Key).Value(rueidis.BinaryString(it.Value)).Px(it.TTL).Build())
+	}
+	res := cl.DoMulti(ctx, cmds...)
+	for i, it := range items {
+		b.caches.forget(it.Key)
+		errs[i] = res[i].Error()
+	}
+	return errs
+}
+
+// primaries returns a client for every primary node: the one server of a
+// standalone or Sentinel setup, each master of a cluster.
+func (b *redisBackend) primaries(ctx context.Context) ([]rueidis.Client, error) {
+	cl, err := b.c()
+	if err != nil {
+		return nil, err
+	}
+	nodes := cl.Nodes()
+	if len(nodes) == 1 {
+		for _, n := range nodes {
+			return []rueidis.Client{n}, nil
+		}
+	}
+	out := make([]rueidis.Client, 0, len(nodes))
+	for addr, n := range nodes {
+		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
+		role, err := n.Do(rctx, n.B().Role().Build()).ToArray()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("role of %s: %w", addr, err)
+		}
+		if len(role) > 0 {
+			if r, _ := role[0].ToString(); r == "master" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (b *redisBackend) scan(ctx context.Context, match string, fn func(keys []string) error) error {
+	nodes, err := b.primaries(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		var cursor uint64
+		for {
+			rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
+			e, err := n.Do(rctx, n.B().Scan().Cursor(cursor).Match(match).Count(unlinkBatch).Build()).AsScanEntry()
+			cancel()
+			if err != nil {
+				return fmt.Errorf("scan: %w", err)
+			}
+			if len(e.Elements) > 0 {
+				if err := fn(e.Elements); err != nil {
+					return err
+				}
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (b *redisBackend) deleteMatching(ctx context.Context, match string) (int64, error) {
+	cl, err := b.c()
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	err = b.scan(ctx, match, func(keys []string) error {
+		// The keys of one SCAN reply live on one node, so the pipeline
+		// below is one round trip to it.
+		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
+		n, err := b.unlink(rctx, cl, keys)
+		cancel()
+		total += n
+		return err
+	})
+	return total, err
+}
+
+func (b *redisBackend) ping(ctx context.Context) error {
+	cl, err := b.c()
+	if err != nil {
+		return err
+	}
+	return cl.Do(ctx, cl.B().Ping().Build()).Error()
+}
+
+func (b *redisBackend) memory(ctx context.Context) (used, limit int64, err error) {
+	nodes, err := b.primaries(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, n := range nodes {
+		info, err := n.Do(ctx, n.B().Info().Section("memory").Build()).ToString()
+		if err != nil {
+			return 0, 0, err
+		}
+		u, l := parseMemoryInfo(info)
+		used += u
+		limit += l
+	}
+	return used, limit, nil
+}
+
+// parseMemoryInfo reads used_memory and maxmemory from INFO memory.
+func parseMemoryInfo(info string) (used, limit int64) {
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "used_memory":
+			used, _ = strconv.ParseInt(v, 10, 64)
+		case "maxmemory":
+			limit, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return used, limit
+}
+
+func (b *redisBackend) close() error {
+	b.once.Do(func() {
+		close(b.stop)
+		<-b.done
+		if p := b.client.Load(); p != nil {
+			(*p).Close()
+		}
+	})
+	return nil
+}
