@@ -289,7 +289,9 @@ func TestConformance(t *testing.T) {
 				assert.GreaterOrEqual(t, s.LocalHits, uint64(2), "repeated reads are served from process memory")
 				assert.Equal(t, store.BreakerClosed, s.Breaker)
 				assert.Positive(t, s.MemoryBytes)
-				assert.Equal(t, uint64(5), s.Latency.Count)
+				// Writes are always timed, reads one in eight.
+				assert.GreaterOrEqual(t, s.Latency.Count, uint64(1))
+				assert.LessOrEqual(t, s.Latency.Count, uint64(5))
 				assert.Positive(t, s.Latency.P50)
 				h := c.Health(ctx)
 				assert.True(t, h.Healthy)
