@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strconv"
@@ -53,6 +54,11 @@ type Config struct {
 	// (TLS), unix://, several addr= parameters for a cluster and master_set=
 	// for Sentinel. Credentials in the URL are never logged or reported.
 	URL string
+
+	// TLSConfig, when set, is used for connections to Redis instead of the
+	// one rediss:// implies (which trusts the system roots), for example to
+	// trust a private CA or present a client certificate.
+	TLSConfig *tls.Config
 
 	// KeyPrefix is prepended to every key. Empty means DefaultKeyPrefix. It
 	// must not contain a hash tag ('{'), which would pin every key of a

@@ -7,7 +7,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// rueidis closes connections to nodes that left a cluster five seconds
-	// after a topology refresh, in a goroutine of its own that ends by itself.
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
+	goleak.VerifyTestMain(m,
+		// rueidis closes connections to nodes that left a cluster five
+		// seconds after a topology refresh, in a goroutine that ends by itself.
+		goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"),
+		// After a failed dial rueidis sleeps out its reconnect backoff in a
+		// goroutine that ends by itself.
+		goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*call).DelayDo.func1"),
+	)
 }

@@ -42,6 +42,9 @@ func newRedisBackend(ctx context.Context, cfg Config) (*redisBackend, error) {
 		return nil, fmt.Errorf("%w: url: %s", ErrInvalidConfig, redactErr(err, cfg.URL))
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
+	if cfg.TLSConfig != nil {
+		opt.TLSConfig = cfg.TLSConfig.Clone()
+	}
 	// The connection timeout is what bounds a read served through the
 	// client-side cache, which takes no per-call context so that a hit
 	// allocates nothing but its value.
