@@ -132,3 +132,14 @@ func writeTestCerts(t *testing.T, dir string) []byte {
 	write("server.key", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: srvKeyDER}))
 	return caPEM
 }
+
+func TestSentinelIntegration(t *testing.T) {
+	master := storetest.NewServer(t)
+	sentinel := storetest.NewSentinel(t, master, "emgmaster")
+	c := openCache(t, store.Config{URL: sentinel.URL()})
+	assert.Equal(t, "redis-sentinel", c.Backend())
+	roundTrip(t, c)
+	v, err := master.Do(context.Background(), "GET", c.Key("k"))
+	require.NoError(t, err)
+	assert.Equal(t, "v", v, "the data lives on the master Sentinel names")
+}

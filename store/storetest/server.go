@@ -78,6 +78,9 @@ type Server struct {
 	port    int
 	busPort int // cluster bus port; 0 unless a cluster node
 	addr    string
+	// sentinel, when set, makes this process a Sentinel watching the
+	// named master.
+	sentinel *sentinelOf
 
 	mu     sync.Mutex
 	proc   *process // nil when no process runs
@@ -153,6 +156,10 @@ func cleanup(tb testing.TB, s *Server) {
 }
 
 func start(ctx context.Context, opts Options, cluster bool) (*Server, error) {
+	return startWith(ctx, opts, cluster, nil)
+}
+
+func startWith(ctx context.Context, opts Options, cluster bool, sentinel *sentinelOf) (*Server, error) {
 	bin, err := findRedisServer()
 	if err != nil {
 		return nil, err
@@ -161,7 +168,7 @@ func start(ctx context.Context, opts Options, cluster bool) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storetest: create server directory: %w", err)
 	}
-	s := &Server{bin: bin, opts: opts, dir: dir}
+	s := &Server{bin: bin, opts: opts, dir: dir, sentinel: sentinel}
 	s.opts.Args = append([]string(nil), opts.Args...)
 	for range portAttempts {
 		ports, perr := freePorts(1 + btoi(cluster))
@@ -255,6 +262,9 @@ func freePorts(n int) ([]int, error) {
 // args are the command line of every run, so that Restart starts exactly
 // the server that Start did.
 func (s *Server) args() []string {
+	if s.sentinel != nil {
+		return s.sentinelArgs()
+	}
 	a := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
