@@ -6,7 +6,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6
 ADDR ?= :8080
 
-.PHONY: all test test-short lint tidy tidy-check bench run build redis-server fuzz clean
+.PHONY: all test lint tidy tidy-check deps-check bench run build redis-server benchstat clean
 
 all: lint test
 
@@ -31,8 +31,8 @@ test: redis-server
 	done; \
 	exit $$status
 
-## lint: gofmt, go vet and a check that go mod tidy changes nothing.
-lint: tidy-check
+## lint: gofmt, go vet, go mod tidy changing nothing, and store's light dependency set.
+lint: tidy-check deps-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
@@ -47,10 +47,23 @@ tidy-check:
 			echo "go mod tidy changes $$m"; cp /tmp/emgcache-go.mod.bak go.mod; [ -f /tmp/emgcache-go.sum.bak ] && cp /tmp/emgcache-go.sum.bak go.sum; exit 1; fi) || exit 1; \
 	done
 
-## bench: Go benchmarks of every module, enough runs for benchstat.
-bench: redis-server
-	@export EMGCACHE_REDIS_SERVER="$$(./scripts/find-redis-server.sh)"; \
-	for m in $(MODULES); do (cd $$m && $(GO) test $(BENCH_FLAGS) ./...) || exit 1; done
+## deps-check: importing store must not pull in a router, an HTTP client or a metrics library.
+deps-check:
+	@bad=$$(cd store && GOWORK=off $(GO) list -deps ./... | grep -E 'gorilla/mux|go-retryablehttp|prometheus|go-chi' || true); \
+	if [ -n "$$bad" ]; then echo "store depends on: $$bad"; exit 1; fi
+
+benchstat:
+	@command -v benchstat >/dev/null 2>&1 || [ -x "$$($(GO) env GOPATH)/bin/benchstat" ] || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+
+## bench: Go benchmarks of every module, enough runs for benchstat (results in .tmp/bench).
+bench: redis-server benchstat
+	@export EMGCACHE_REDIS_SERVER="$$(./scripts/find-redis-server.sh)"; mkdir -p .tmp/bench; \
+	for m in $(MODULES); do \
+		out=.tmp/bench/$$(echo $$m | tr / _).txt; \
+		(cd $$m && $(GO) test $(BENCH_FLAGS) ./...) | tee $$out || exit 1; \
+	done; \
+	export PATH="$$PATH:$$($(GO) env GOPATH)/bin"; \
+	for f in .tmp/bench/*.txt; do echo "== $$f"; benchstat $$f; done
 
 clean:
 	rm -rf bin .tmp
