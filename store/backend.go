@@ -10,16 +10,17 @@ import (
 // the backend failed and count against the circuit breaker.
 type backend interface {
 	name() string
-	// get returns a private copy of the value, and whether it was served
-	// from process memory without a round trip.
-	get(ctx context.Context, key string) (value []byte, local bool, err error)
+	// get returns the value, and whether it was served from process memory
+	// without a round trip. The string may share memory with the backend's
+	// own copy, which is safe because strings are immutable.
+	get(ctx context.Context, key string) (value string, local bool, err error)
 	set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	setNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	del(ctx context.Context, keys []string) (int64, error)
 	delIfValue(ctx context.Context, key string, value []byte) (bool, error)
 	exists(ctx context.Context, key string) (bool, error)
 	ttl(ctx context.Context, key string) (time.Duration, error)
-	getMany(ctx context.Context, keys []string) []Result
+	getMany(ctx context.Context, keys []string) []rawResult
 	setMany(ctx context.Context, items []Item) []error
 	// scan calls fn with batches of keys matching the (already prefixed)
 	// glob pattern, on every primary node; fn's error stops the scan.
@@ -46,4 +47,11 @@ type Result struct {
 	// client-side cache or the embedded backend) without a round trip.
 	Local bool
 	Err   error
+}
+
+// rawResult is one key's outcome inside a backend's getMany.
+type rawResult struct {
+	value string
+	local bool
+	err   error
 }

@@ -35,14 +35,14 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 		return out
 	}
 	start := time.Now()
-	var res []Result
+	var res []rawResult
 	var done func(error)
 	if c.br != nil {
 		var err error
 		if done, err = c.br.allow(); err != nil {
-			res = make([]Result, len(full))
+			res = make([]rawResult, len(full))
 			for i := range res {
-				res[i].Err = err
+				res[i].err = err
 			}
 		}
 	}
@@ -56,45 +56,21 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 	}
 	c.stats.latency.observe(time.Since(start))
 	for j, r := range res {
-		i := idx[j]
-		e, err := c.finishBatchGet(ctx, full[j], r)
-		out[i] = Result{Value: e.Value, Local: e.Source == SourceLocal, Err: err}
+		v, src, err := c.finishGet(ctx, full[j], r.value, r.local, r.err, time.Time{})
+		if err != nil {
+			out[idx[j]] = Result{Err: err}
+			continue
+		}
+		out[idx[j]] = Result{Value: []byte(v), Local: src == SourceLocal}
 	}
 	return out
 }
 
-func (c *Cache) finishBatchGet(ctx context.Context, full string, r Result) (Entry, error) {
-	switch {
-	case r.Err == nil:
-		c.stats.hits.Add(1)
-		if r.Local {
-			c.stats.localHits.Add(1)
-			return Entry{Value: r.Value, Source: SourceLocal}, nil
-		}
-		if c.stale != nil {
-			c.stale.store(full, r.Value, c.cfg.ClientCacheTTL, false)
-		}
-		return Entry{Value: r.Value, Source: SourceRemote}, nil
-	case errors.Is(r.Err, ErrNotFound):
-		c.stats.misses.Add(1)
-		return Entry{}, ErrNotFound
-	}
-	if c.stale != nil {
-		if sv, _, serr := c.stale.get(ctx, full); serr == nil {
-			c.stats.hits.Add(1)
-			c.stats.staleHits.Add(1)
-			return Entry{Value: sv, Source: SourceStale}, nil
-		}
-	}
-	c.stats.errors.Add(1)
-	return Entry{}, c.wrapErr("get", full, r.Err)
-}
-
 // firstFailure is the error the breaker should hear about for a batch.
-func firstFailure(res []Result) error {
+func firstFailure(res []rawResult) error {
 	for _, r := range res {
-		if r.Err != nil && !errors.Is(r.Err, ErrNotFound) {
-			return r.Err
+		if r.err != nil && !errors.Is(r.err, ErrNotFound) {
+			return r.err
 		}
 	}
 	return nil
@@ -159,7 +135,7 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) []error {
 		}
 		c.stats.writes.Add(1)
 		if c.stale != nil {
-			c.stale.store(send[j].Key, send[j].Value, c.cfg.ClientCacheTTL, false)
+			c.stale.store(send[j].Key, string(send[j].Value), c.cfg.ClientCacheTTL, false)
 		}
 	}
 	return errs

@@ -11,6 +11,12 @@ import (
 	"github.com/emgcache/emgcache/store/storetest"
 )
 
+// Sinks keep the compiler from dropping the values a benchmark reads.
+var (
+	sinkBytes  []byte
+	sinkString string
+)
+
 // BenchmarkGet compares a read of a cached 1 KiB value through the store
 // with raw rueidis in the same run: DoCache (client-side cache hit, the
 // floor for the store's hit path) and a plain GET round trip.
@@ -55,17 +61,21 @@ func BenchmarkGet(b *testing.B) {
 		name string
 		get  func() error
 	}{
-		{"store/local-hit", func() error { _, err := redisCache.Get(ctx, "k"); return err }},
+		{"store/local-hit", func() error { v, err := redisCache.Get(ctx, "k"); sinkBytes = v; return err }},
+		{"store/local-hit-string", func() error { v, err := redisCache.GetString(ctx, "k"); sinkString = v; return err }},
 		{"rueidis/DoCache", func() error {
-			_, err := raw.DoCache(ctx, raw.B().Get().Key("bench:k").Cache(), 5*time.Minute).AsBytes()
+			v, err := raw.DoCache(ctx, raw.B().Get().Key("bench:k").Cache(), 5*time.Minute).ToString()
+			sinkString = v
 			return err
 		}},
 		{"rueidis/GET", func() error {
-			_, err := raw.Do(ctx, raw.B().Get().Key("bench:k").Build()).AsBytes()
+			v, err := raw.Do(ctx, raw.B().Get().Key("bench:k").Build()).ToString()
+			sinkString = v
 			return err
 		}},
-		{"store/round-trip", func() error { _, err := noClientCache.Get(ctx, "k"); return err }},
-		{"store/memory", func() error { _, err := memCache.Get(ctx, "k"); return err }},
+		{"store/round-trip", func() error { v, err := noClientCache.Get(ctx, "k"); sinkBytes = v; return err }},
+		{"store/memory", func() error { v, err := memCache.Get(ctx, "k"); sinkBytes = v; return err }},
+		{"store/memory-string", func() error { v, err := memCache.GetString(ctx, "k"); sinkString = v; return err }},
 		{"store/breaker-open", func() error {
 			_, err := open.Get(ctx, "k")
 			if err == nil {

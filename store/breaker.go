@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -59,12 +60,17 @@ func newBreaker(cfg BreakerConfig, onOpen func()) *breaker {
 // bookkeeping until their outcome is known.
 func (b *breaker) closed() bool { return gobreaker.State(b.state.Load()) == gobreaker.StateClosed }
 
+// errBreakerOpen is returned, unwrapped and preallocated, by every call the
+// open breaker refuses, so that failing fast costs no allocation.
+var errBreakerOpen = fmt.Errorf("%w: circuit breaker open", ErrUnavailable)
+
 // allow asks the breaker for permission to make one call. It returns
-// ErrUnavailable while the breaker is open.
+// errBreakerOpen while the breaker is open (or half-open with its probe
+// already out).
 func (b *breaker) allow() (func(error), error) {
 	done, err := b.cb.Allow()
 	if err != nil {
-		return nil, ErrUnavailable
+		return nil, errBreakerOpen
 	}
 	return done, nil
 }

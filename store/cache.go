@@ -131,17 +131,37 @@ func (c *Cache) ttlOrDefault(ttl time.Duration) time.Duration {
 // origin". With Config.StaleBytes set, a stale value may be returned while
 // Redis is unavailable; use Lookup to tell.
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
-	e, err := c.Lookup(ctx, key)
-	return e.Value, err
+	v, _, err := c.lookup(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(v), nil
+}
+
+// GetString is Get without the copy: a string is immutable, so it can be
+// the cached value itself, and a hit served from process memory allocates
+// nothing. Prefer it for values that are only read, such as JSON to decode
+// or bytes to write to a response.
+func (c *Cache) GetString(ctx context.Context, key string) (string, error) {
+	v, _, err := c.lookup(ctx, key)
+	return v, err
 }
 
 // Lookup is Get that also reports where the value came from.
 func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
-	if err := c.checkKey(key); err != nil {
+	v, src, err := c.lookup(ctx, key)
+	if err != nil {
 		return Entry{}, err
 	}
+	return Entry{Value: []byte(v), Source: src}, nil
+}
+
+func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) {
+	if err := c.checkKey(key); err != nil {
+		return "", 0, err
+	}
 	if c.closed.Load() {
-		return Entry{}, ErrClosed
+		return "", 0, ErrClosed
 	}
 	full := c.keys.full(key)
 	var start time.Time
@@ -157,41 +177,45 @@ func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
 	}
 	done, err := c.br.allow()
 	if err != nil {
-		return c.finishGet(ctx, full, nil, false, err, start)
+		if c.stale != nil {
+			return c.finishGet(ctx, full, "", false, err, start)
+		}
+		c.stats.errors.Add(1)
+		return "", 0, err
 	}
 	v, local, err := c.be.get(ctx, full)
 	done(err)
 	return c.finishGet(ctx, full, v, local, err, start)
 }
 
-func (c *Cache) finishGet(ctx context.Context, full string, v []byte, local bool, err error, start time.Time) (Entry, error) {
+func (c *Cache) finishGet(ctx context.Context, full, v string, local bool, err error, start time.Time) (string, Source, error) {
 	if !start.IsZero() {
 		c.stats.latency.observe(time.Since(start))
 	}
 	switch {
 	case err == nil:
 		c.stats.hits.Add(1)
-		src := SourceRemote
 		if local {
 			c.stats.localHits.Add(1)
-			src = SourceLocal
-		} else if c.stale != nil {
+			return v, SourceLocal, nil
+		}
+		if c.stale != nil {
 			c.stale.store(full, v, c.cfg.ClientCacheTTL, false)
 		}
-		return Entry{Value: v, Source: src}, nil
+		return v, SourceRemote, nil
 	case errors.Is(err, ErrNotFound):
 		c.stats.misses.Add(1)
-		return Entry{}, ErrNotFound
+		return "", 0, ErrNotFound
 	}
 	if c.stale != nil && !errors.Is(err, context.Canceled) {
 		if sv, _, serr := c.stale.get(ctx, full); serr == nil {
 			c.stats.hits.Add(1)
 			c.stats.staleHits.Add(1)
-			return Entry{Value: sv, Source: SourceStale}, nil
+			return sv, SourceStale, nil
 		}
 	}
 	c.stats.errors.Add(1)
-	return Entry{}, c.wrapErr("get", full, err)
+	return "", 0, c.wrapErr("get", full, err)
 }
 
 // wrapErr turns a backend failure into an error that matches
@@ -225,7 +249,7 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 		var err error
 		if done, err = c.br.allow(); err != nil {
 			c.stats.errors.Add(1)
-			return c.wrapErr(op, full, err)
+			return err
 		}
 	}
 	cancel := context.CancelFunc(func() {})
@@ -270,7 +294,7 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err == nil {
 		c.stats.writes.Add(1)
 		if c.stale != nil {
-			c.stale.store(full, value, c.cfg.ClientCacheTTL, false)
+			c.stale.store(full, string(value), c.cfg.ClientCacheTTL, false)
 		}
 	}
 	return err

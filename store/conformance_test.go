@@ -128,6 +128,9 @@ func TestConformance(t *testing.T) {
 					require.Equal(t, "original", string(v))
 					copy(v, "XXXXXXXX")
 				}
+				str, err := c.GetString(ctx, "k")
+				require.NoError(t, err)
+				assert.Equal(t, "original", str)
 				in := []byte("reused")
 				require.NoError(t, c.Set(ctx, "k2", in, 0))
 				copy(in, "ZZZZZZ")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // ErrDecode means a cached value could not be decoded as JSON into the
@@ -17,11 +18,13 @@ var ErrDecode = errors.New("store: cached value is not valid JSON for the type")
 // key, never a panic.
 func GetJSON[T any](ctx context.Context, c *Cache, key string) (T, error) {
 	var v T
-	b, err := c.Get(ctx, key)
+	s, err := c.GetString(ctx, key)
 	if err != nil {
 		return v, err
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	// Decoding reads the bytes and never writes them, so the immutable
+	// cached string can be viewed as bytes without a copy.
+	if err := json.Unmarshal(unsafe.Slice(unsafe.StringData(s), len(s)), &v); err != nil {
 		return v, fmt.Errorf("%w: key %q: %w", ErrDecode, key, err)
 	}
 	return v, nil

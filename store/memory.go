@@ -44,7 +44,7 @@ type memoryShard struct {
 
 type memoryEntry struct {
 	key        string
-	value      []byte
+	value      string
 	expires    time.Time // zero: no expiry
 	touched    int64     // UnixNano of the last read or write
 	prev, next *memoryEntry
@@ -84,35 +84,37 @@ func (m *memoryBackend) lookup(s *memoryShard, key string, now time.Time) *memor
 	return e
 }
 
-func (m *memoryBackend) get(_ context.Context, key string) ([]byte, bool, error) {
+func (m *memoryBackend) get(_ context.Context, key string) (string, bool, error) {
 	s := m.shard(key)
+	now := m.now()
 	s.mu.Lock()
-	e := m.lookup(s, key, m.now())
+	e := m.lookup(s, key, now)
 	if e == nil {
 		s.mu.Unlock()
-		return nil, true, ErrNotFound
+		return "", true, ErrNotFound
 	}
 	s.moveToFront(e)
-	e.touched = m.now().UnixNano()
-	v := append([]byte(nil), e.value...)
+	e.touched = now.UnixNano()
+	v := e.value
 	s.mu.Unlock()
 	return v, true, nil
 }
 
 func (m *memoryBackend) set(_ context.Context, key string, value []byte, ttl time.Duration) error {
-	m.store(key, value, ttl, false)
+	m.store(key, string(value), ttl, false)
 	return nil
 }
 
 func (m *memoryBackend) setNX(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	return m.store(key, value, ttl, true), nil
+	return m.store(key, string(value), ttl, true), nil
 }
 
 // store writes key unless onlyIfAbsent finds a live entry, then evicts down
-// to the memory budget. The value is copied so the caller may reuse it.
-func (m *memoryBackend) store(key string, value []byte, ttl time.Duration, onlyIfAbsent bool) bool {
+// to the memory budget. Values are kept as strings: immutable, so reads can
+// hand them out without copying.
+func (m *memoryBackend) store(key, value string, ttl time.Duration, onlyIfAbsent bool) bool {
 	now := m.now()
-	e := &memoryEntry{key: key, value: append(make([]byte, 0, len(value)), value...), touched: now.UnixNano()}
+	e := &memoryEntry{key: key, value: value, touched: now.UnixNano()}
 	if ttl > 0 {
 		e.expires = now.Add(ttl)
 	}
@@ -220,7 +222,7 @@ func (m *memoryBackend) delIfValue(_ context.Context, key string, value []byte) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := m.lookup(s, key, m.now())
-	if e == nil || string(e.value) != string(value) {
+	if e == nil || e.value != string(value) {
 		return false, nil
 	}
 	m.unlink(s, e)
@@ -249,18 +251,18 @@ func (m *memoryBackend) ttl(_ context.Context, key string) (time.Duration, error
 	return e.expires.Sub(now), nil
 }
 
-func (m *memoryBackend) getMany(ctx context.Context, keys []string) []Result {
-	out := make([]Result, len(keys))
+func (m *memoryBackend) getMany(ctx context.Context, keys []string) []rawResult {
+	out := make([]rawResult, len(keys))
 	for i, k := range keys {
 		v, local, err := m.get(ctx, k)
-		out[i] = Result{Value: v, Local: local, Err: err}
+		out[i] = rawResult{value: v, local: local, err: err}
 	}
 	return out
 }
 
 func (m *memoryBackend) setMany(_ context.Context, items []Item) []error {
 	for _, it := range items {
-		m.store(it.Key, it.Value, it.TTL, false)
+		m.store(it.Key, string(it.Value), it.TTL, false)
 	}
 	return make([]error, len(items))
 }

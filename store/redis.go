@@ -135,10 +135,10 @@ func (b *redisBackend) c() (rueidis.Client, error) {
 
 func (b *redisBackend) name() string { return *b.kind.Load() }
 
-func (b *redisBackend) get(ctx context.Context, key string) ([]byte, bool, error) {
+func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error) {
 	cl, err := b.c()
 	if err != nil {
-		return nil, false, err
+		return "", false, err
 	}
 	var res rueidis.RedisResult
 	if b.cached.Load() {
@@ -149,17 +149,17 @@ func (b *redisBackend) get(ctx context.Context, key string) ([]byte, bool, error
 	return readValue(res)
 }
 
-// readValue copies the value out of a reply: the bytes rueidis returns may
-// be its cached copy, which a caller must never be able to write into.
-func readValue(res rueidis.RedisResult) ([]byte, bool, error) {
+// readValue takes the value out of a reply as a string: for a client-side
+// cache hit it is the cached copy itself, which no caller can write into.
+func readValue(res rueidis.RedisResult) (string, bool, error) {
 	s, err := res.ToString()
 	if err != nil {
 		if rueidis.IsRedisNil(err) {
-			return nil, res.IsCacheHit(), ErrNotFound
+			return "", res.IsCacheHit(), ErrNotFound
 		}
-		return nil, false, err
+		return "", false, err
 	}
-	return []byte(s), res.IsCacheHit(), nil
+	return s, res.IsCacheHit(), nil
 }
 
 func (b *redisBackend) set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
@@ -258,12 +258,12 @@ func (b *redisBackend) ttl(ctx context.Context, key string) (time.Duration, erro
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-func (b *redisBackend) getMany(ctx context.Context, keys []string) []Result {
-	out := make([]Result, len(keys))
+func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
+	out := make([]rawResult, len(keys))
 	cl, err := b.c()
 	if err != nil {
 		for i := range out {
-			out[i].Err = err
+			out[i].err = err
 		}
 		return out
 	}
@@ -283,7 +283,7 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []Result {
 	}
 	for i, r := range results {
 		v, local, err := readValue(r)
-		out[i] = Result{Value: v, Local: local, Err: err}
+		out[i] = rawResult{value: v, local: local, err: err}
 	}
 	return out
 }

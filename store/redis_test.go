@@ -207,6 +207,16 @@ func TestStaleCopyIntegration(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	_, err = c.Get(ctx, "never-read")
 	require.ErrorIs(t, err, store.ErrUnavailable)
+	// Still served once the breaker has opened.
+	require.Eventually(t, func() bool {
+		_ = c.Set(ctx, "w", []byte("x"), 0)
+		s, _ := c.Stats(ctx)
+		return s.Breaker == store.BreakerOpen
+	}, 5*time.Second, 10*time.Millisecond)
+	e, err = c.Lookup(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, store.SourceStale, e.Source)
+	assert.Equal(t, "v", string(e.Value))
 	s, _ := c.Stats(ctx)
 	assert.Positive(t, s.StaleHits)
 
