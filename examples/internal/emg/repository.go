@@ -87,9 +87,11 @@ func OpenRepository(ctx context.Context, path string) (*Repository, error) {
 	if memory {
 		db.SetMaxOpenConns(1)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open repository %q: create schema: %w", path, err)
+	for _, stmt := range []string{schema, prefsSchema} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open repository %q: create schema: %w", path, err)
+		}
 	}
 	return &Repository{db: db}, nil
 }
