@@ -6,7 +6,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6
 ADDR ?= :8080
 
-.PHONY: all test lint tidy tidy-check deps-check bench run build redis-server benchstat clean
+.PHONY: all test chromium lint tidy tidy-check deps-check bench run build redis-server benchstat clean
 
 all: lint test
 
@@ -21,9 +21,14 @@ build:
 redis-server:
 	@./scripts/find-redis-server.sh >/dev/null
 
+## chromium: find Chromium for the dashboard's browser test, or install it from Debian's packages.
+chromium:
+	@./scripts/find-chromium.sh >/dev/null
+
 ## test: every module's tests with -race against real redis-server processes.
-test: redis-server
+test: redis-server chromium
 	@export EMGCACHE_REDIS_SERVER="$$(./scripts/find-redis-server.sh)"; \
+	export EMGCACHE_CHROMIUM="$$(./scripts/find-chromium.sh)"; \
 	status=0; \
 	for m in $(MODULES); do \
 		echo "== $$m"; \
