@@ -117,6 +117,11 @@ func (h *histogram) snapshot() LatencyStats {
 		total += counts[i]
 	}
 	s := LatencyStats{Count: total, Max: time.Duration(h.max.Load()), Sum: time.Duration(h.sum.Load())}
+	var cum uint64
+	for i := 0; i < latencyBuckets-1; i++ {
+		cum += counts[i]
+		s.Buckets = append(s.Buckets, LatencyBucket{UpperBound: bucketUpper(i), Count: cum})
+	}
 	if total == 0 {
 		return s
 	}
@@ -148,10 +153,5 @@ func (h *histogram) snapshot() LatencyStats {
 		return s.Max
 	}
 	s.P50, s.P90, s.P99 = pct(0.50), pct(0.90), pct(0.99)
-	var cum uint64
-	for i := 0; i < latencyBuckets-1; i++ {
-		cum += counts[i]
-		s.Buckets = append(s.Buckets, LatencyBucket{UpperBound: bucketUpper(i), Count: cum})
-	}
 	return s
 }

@@ -1,0 +1,98 @@
+package health
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/emgcache/emgcache/patterns"
+)
+
+// Defaults applied by New to zero fields of Options.
+const (
+	// DefaultInvalidateBurst is how many invalidations may run back to back
+	// before the rate limit applies.
+	DefaultInvalidateBurst = 5
+	// DefaultInvalidateInterval is how often one more invalidation is
+	// allowed once the burst is spent: ten a minute. Each one walks the whole
+	// keyspace with SCAN, so a script calling in a loop would load Redis for
+	// nothing.
+	DefaultInvalidateInterval = 6 * time.Second
+	// DefaultInvalidateTimeout bounds one invalidation. SCAN over millions of
+	// keys takes seconds, not minutes; a walk still running after this is
+	// stuck, and the caller gets an answer instead of a hung request.
+	DefaultInvalidateTimeout = 30 * time.Second
+)
+
+// Options configures the API. Its zero value means the defaults documented
+// on each field; note that the zero value leaves invalidation disabled,
+// because there is no admin token.
+type Options struct {
+	// AdminToken authorizes POST invalidate: callers send it as
+	// "Authorization: Bearer <token>". Empty disables the endpoint: it then
+	// answers 403 to everyone, so a forgotten setting never leaves it open.
+	AdminToken string
+
+	// InvalidateBurst is how many invalidations may run back to back. Zero
+	// means DefaultInvalidateBurst.
+	InvalidateBurst int
+
+	// InvalidateInterval is how often one more invalidation is allowed once
+	// the burst is spent. Zero means DefaultInvalidateInterval.
+	InvalidateInterval time.Duration
+
+	// InvalidateTimeout bounds one invalidation. Zero means
+	// DefaultInvalidateTimeout.
+	InvalidateTimeout time.Duration
+
+	// Invalidator removes keys by pattern. Nil means
+	// patterns.New(cache, patterns.Options{}).
+	Invalidator Invalidator
+
+	// Logger receives one record for every call of the invalidate endpoint.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock of the rate limit. Nil means time.Now; tests set it
+	// to move time without sleeping.
+	Now func() time.Time
+}
+
+// Invalidator removes every key matching a glob pattern and reports how
+// many it removed. A bad pattern must give an error matching
+// store.ErrInvalidPattern, which the API answers with 400.
+type Invalidator interface {
+	InvalidatePattern(ctx context.Context, pattern string) (int64, error)
+}
+
+var _ Invalidator = (*patterns.Patterns)(nil)
+
+// withDefaults fills the zero fields. Negative values are programming
+// errors, so they panic at construction rather than misbehave at the first
+// request.
+func (o Options) withDefaults() Options {
+	switch {
+	case o.InvalidateBurst < 0:
+		panic("health: negative Options.InvalidateBurst")
+	case o.InvalidateInterval < 0:
+		panic("health: negative Options.InvalidateInterval")
+	case o.InvalidateTimeout < 0:
+		panic("health: negative Options.InvalidateTimeout")
+	}
+	if o.InvalidateBurst == 0 {
+		o.InvalidateBurst = DefaultInvalidateBurst
+	}
+	if o.InvalidateInterval == 0 {
+		o.InvalidateInterval = DefaultInvalidateInterval
+	}
+	if o.InvalidateTimeout == 0 {
+		o.InvalidateTimeout = DefaultInvalidateTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
