@@ -3,4 +3,50 @@
 // batch reads and writes, cache warming by priority, and invalidation by key
 // pattern. Every pattern works on both store backends (Redis, including Redis
 // Cluster, and the embedded in-memory backend).
+//
+// # Cache-aside
+//
+// [Aside] is the recommended path: return the cached value of a key, or load
+// it on a miss, store it and return it. Values are JSON, so
+// [store.GetJSON] reads what Aside wrote.
+//
+// A popular key that expires is where caches hurt the origin most: every
+// request misses at once. Aside runs one load per key at a time in a
+// process, and takes a short lock in Redis (a key under [LockPrefix] holding
+// a random token, released only by its holder) so that one process loads
+// while the others wait for the value. The wait is bounded ([Options.LockWait]): a
+// peer that is slow or dead costs a second load, never a hung request.
+//
+// The cache is never the reason a call fails. When Redis is unavailable,
+// Aside returns what the loader returns, and the failure goes to
+// [Options.OnError]. A loader's error is returned and not cached, except
+// that [WithNegativeCache] remembers "not found" ([ErrNotFound]) for a short
+// while, so that requests for a file hash that does not exist cannot hammer
+// the database.
+//
+// Keys written together should not expire together: every TTL this package
+// writes is spread by [Options.Jitter] (±10 % by default). With
+// [WithRefreshAhead], a read that finds a key near the end of its life
+// returns it at once and reloads it in the background, so a hot key never
+// misses. Background work is tracked: [Patterns.Close] stops it and waits.
+//
+// # Batches
+//
+// [Patterns.BatchGet] and [Patterns.BatchSet] (and their JSON twins
+// [BatchGetJSON] and [BatchSetJSON]) cost one round trip per Redis node
+// however many keys they carry; keys held in the client-side cache cost
+// none. Failures are per key: a [Result] each for reads, a [BatchError]
+// naming the keys not stored for writes.
+//
+// # Warming
+//
+// [Patterns.Warm] preloads keys before traffic arrives, highest priority
+// first, a bounded number at a time, skipping keys already cached unless
+// forced, with a [WarmResult] per item and a progress callback.
+//
+// # Invalidation
+//
+// [Patterns.InvalidatePattern] removes the keys matching a glob with SCAN and
+// UNLINK on every primary, never KEYS, confined to the cache's key prefix.
+// [Patterns.InvalidateFile] removes everything cached for one EMG file.
 package patterns

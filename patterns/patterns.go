@@ -1,24 +1,202 @@
 package patterns
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
 	"github.com/emgcache/emgcache/store"
 )
 
+// Defaults applied by New to zero fields of Options, and by the options and
+// calls that name them.
+const (
+	// DefaultLockTTL is how long a cross-process load lock lives in Redis.
+	// It bounds how long a process that dies mid-load keeps the others
+	// waiting, so it should exceed a normal load and not much more.
+	DefaultLockTTL = 10 * time.Second
+	// DefaultLockWait is how long a caller waits for another process's load
+	// before it loads itself: a request should not hang on a peer that is
+	// slow or gone, and a second load is cheaper than a timeout.
+	DefaultLockWait = 3 * time.Second
+	// DefaultPollInterval is how often a waiting caller looks for the value
+	// another process is loading. Reads of a missing key are usually served
+	// from the client-side cache, so polling costs little until the value
+	// lands.
+	DefaultPollInterval = 20 * time.Millisecond
+	// DefaultJitter spreads every TTL written by this package uniformly over
+	// ±10 %, so that keys written together do not all expire together.
+	DefaultJitter = 0.1
+	// DefaultNegativeTTL is how long WithNegativeCache(0) remembers that the
+	// origin had nothing for a key: short, because the answer changes as
+	// soon as the file is uploaded.
+	DefaultNegativeTTL = 30 * time.Second
+	// DefaultRefreshAheadFraction is the part of the TTL, at the end of an
+	// entry's life, during which WithRefreshAhead(0) reloads it.
+	DefaultRefreshAheadFraction = 0.1
+	// DefaultWarmConcurrency is how many loaders Warm runs at once when
+	// WarmOptions.Concurrency is zero: enough to hide a round trip, few
+	// enough not to flood the origin at startup.
+	DefaultWarmConcurrency = 4
+	// LockPrefix starts the key of the load lock of a key: the lock of
+	// "emg_analysis:ab12" is "lock:emg_analysis:ab12" (under the cache's
+	// key prefix, like every key).
+	LockPrefix = "lock:"
+)
+
+// ErrNotFound is store.ErrNotFound. A loader returns an error matching it
+// to say that the origin has no value for the key; WithNegativeCache then
+// remembers that answer for a while. Aside and the batch reads return an
+// error matching it for a key cached as absent.
+var ErrNotFound = store.ErrNotFound
+
 // Options configures the patterns. Its zero value means the documented
 // defaults.
-type Options struct{}
+type Options struct {
+	// LockTTL is the lifetime of the cross-process load lock. Zero means
+	// DefaultLockTTL.
+	LockTTL time.Duration
 
-// Patterns runs the caching patterns on one store.Cache. It is safe for
-// concurrent use.
-type Patterns struct {
-	cache *store.Cache
-	opts  Options
+	// LockWait bounds how long a caller waits for another process to load a
+	// missing key before loading it itself. Zero means DefaultLockWait.
+	LockWait time.Duration
+
+	// PollInterval is how often a waiting caller looks for the value. Zero
+	// means DefaultPollInterval.
+	PollInterval time.Duration
+
+	// Jitter spreads every TTL this package writes uniformly over ±Jitter
+	// of its length. Zero means DefaultJitter; a negative value turns
+	// jitter off. It must be below 1.
+	Jitter float64
+
+	// Rand returns uniformly distributed numbers in [0, 1) for the jitter.
+	// Nil means math/rand/v2.Float64. Tests set it to make TTLs exact. It
+	// is called from many goroutines at once.
+	Rand func() float64
+
+	// OnError is told about every cache failure that a call absorbed (the
+	// call still succeeded, from the origin) and about failures of
+	// background refreshes, which have no caller to return them to. Nil
+	// means they are only counted in the store's Stats. It is called from
+	// many goroutines at once and should return quickly.
+	OnError func(ctx context.Context, key string, err error)
 }
 
-// New returns the patterns for cache.
+// withDefaults fills zero fields and panics on values that cannot work:
+// New has no error to return, and a misconfigured cache should stop the
+// program at startup rather than misbehave under load.
+func (o Options) withDefaults() Options {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"LockTTL", o.LockTTL}, {"LockWait", o.LockWait}, {"PollInterval", o.PollInterval}} {
+		if f.d < 0 {
+			panic(fmt.Sprintf("patterns: negative Options.%s %v", f.name, f.d))
+		}
+	}
+	if o.Jitter >= 1 {
+		panic(fmt.Sprintf("patterns: Options.Jitter %v is not below 1", o.Jitter))
+	}
+	if o.LockTTL == 0 {
+		o.LockTTL = DefaultLockTTL
+	}
+	if o.LockWait == 0 {
+		o.LockWait = DefaultLockWait
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	switch {
+	case o.Jitter == 0:
+		o.Jitter = DefaultJitter
+	case o.Jitter < 0:
+		o.Jitter = 0
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	return o
+}
+
+// Patterns runs the caching patterns on one store.Cache. It is safe for
+// concurrent use. Close it to stop the background refreshes it started.
+type Patterns struct {
+	cache   *store.Cache
+	opts    Options
+	flights flightGroup
+	refresh refreshBook
+
+	// ctx ends when Close is called; background refreshes run under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed against wg.Add racing wg.Wait
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns the patterns for cache. It panics if cache is nil or opts
+// holds a negative duration or a Jitter of 1 or more.
 func New(cache *store.Cache, opts Options) *Patterns {
-	return &Patterns{cache: cache, opts: opts}
+	if cache == nil {
+		panic("patterns: New with a nil cache")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Patterns{cache: cache, opts: opts.withDefaults(), ctx: ctx, cancel: cancel}
 }
 
 // Cache returns the store the patterns run on.
 func (p *Patterns) Cache() *store.Cache { return p.cache }
+
+// Close stops the background refreshes, waits for them and for loads still
+// running on behalf of callers, and returns. It does not close the cache,
+// which the caller owns. After Close the patterns still work, but start no
+// goroutines: refresh-ahead is off and a load runs in its caller's
+// goroutine. Close is idempotent and always returns nil.
+func (p *Patterns) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.cancel()
+	p.wg.Wait()
+	return nil
+}
+
+// spawn runs fn in a goroutine that Close waits for, and reports whether it
+// did; after Close it does not.
+func (p *Patterns) spawn(fn func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// report hands an absorbed failure to Options.OnError.
+func (p *Patterns) report(ctx context.Context, key string, err error) {
+	if p.opts.OnError != nil && err != nil {
+		p.opts.OnError(ctx, key, err)
+	}
+}
+
+// jitter returns the TTL to write for ttl (0: the cache's default TTL),
+// spread by Options.Jitter.
+func (p *Patterns) jitter(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
+		ttl = p.cache.Config().DefaultTTL
+	}
+	if p.opts.Jitter == 0 {
+		return ttl
+	}
+	d := time.Duration(float64(ttl) * (1 + p.opts.Jitter*(2*p.opts.Rand()-1)))
+	// Redis keeps milliseconds, and rejects an expiry of zero.
+	return max(d, time.Millisecond)
+}
