@@ -47,7 +47,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 		}
 	}
 	if res == nil {
-		ctx, cancel := c.withTimeout(ctx)
+		ctx, cancel := c.batchTimeout(ctx, len(full))
 		res = c.be.getMany(ctx, full)
 		cancel()
 		if done != nil {
@@ -118,7 +118,7 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) []error {
 				res[i] = err
 			}
 		} else {
-			ctx, cancel := c.withTimeout(ctx)
+			ctx, cancel := c.batchTimeout(ctx, len(send))
 			res = c.be.setMany(ctx, send)
 			cancel()
 			done(firstErr(res))

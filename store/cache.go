@@ -271,10 +271,13 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 
 // withTimeout bounds ctx by OpTimeout unless it already ends sooner.
 func (c *Cache) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= c.cfg.OpTimeout {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, c.cfg.OpTimeout)
+	return boundCtx(ctx, c.cfg.OpTimeout)
+}
+
+// batchTimeout bounds a pipelined batch: OpTimeout, and as much again for
+// every thousand keys, since a large batch moves more data.
+func (c *Cache) batchTimeout(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	return boundCtx(ctx, c.cfg.OpTimeout*time.Duration(1+n/1000))
 }
 
 // Set stores value under key for ttl (0: Config.DefaultTTL). A value over

@@ -65,6 +65,39 @@ func (cc *clientCaches) forget(key string) {
 	}
 }
 
+// lookup serves key from whichever connection's store holds it, without
+// going through rueidis: an entry is present only while its connection is
+// alive and Redis tracks the key for it, so it is as current as a DoCache
+// hit, and answering here needs no context and no round trip. found is
+// false when no store holds a live entry; a cached nil reply is found, with
+// err ErrNotFound.
+func (cc *clientCaches) lookup(key string, now time.Time) (value string, found bool, err error) {
+	ms := now.UnixMilli()
+	for _, l := range *cc.list.Load() {
+		l.mu.RLock()
+		n := l.items[key]
+		if n == nil || n.xat <= ms {
+			l.mu.RUnlock()
+			continue
+		}
+		if !n.used.Load() {
+			n.used.Store(true)
+		}
+		msg := n.val
+		l.mu.RUnlock()
+		if msg.IsNil() {
+			return "", true, ErrNotFound
+		}
+		s, err := msg.ToString()
+		if err != nil {
+			// Not a string reply: let rueidis report it.
+			return "", false, nil
+		}
+		return s, true, nil
+	}
+	return "", false, nil
+}
+
 // localCache is one connection's client-side cache: a byte-bounded map with
 // CLOCK (second chance) eviction, so that a hit only sets a flag under a read
 // lock and concurrent hits do not contend on reordering a list. It

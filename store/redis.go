@@ -140,13 +140,31 @@ func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error
 	if err != nil {
 		return "", false, err
 	}
+	cached := b.cached.Load()
+	if cached {
+		if v, found, err := b.caches.lookup(key, time.Now()); found {
+			return v, true, err
+		}
+	}
+	// A round trip: bound it here, where the context's cost is small next
+	// to the network's.
+	ctx, cancel := boundCtx(ctx, b.cfg.OpTimeout)
+	defer cancel()
 	var res rueidis.RedisResult
-	if b.cached.Load() {
+	if cached {
 		res = cl.DoCache(ctx, cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
 	} else {
 		res = cl.Do(ctx, cl.B().Get().Key(key).Build())
 	}
 	return readValue(res)
+}
+
+// boundCtx bounds ctx by d unless it already ends sooner.
+func boundCtx(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // readValue takes the value out of a reply as a string: for a client-side
@@ -267,23 +285,36 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 		}
 		return out
 	}
-	var results []rueidis.RedisResult
-	if b.cached.Load() {
-		cmds := make([]rueidis.CacheableTTL, len(keys))
-		for i, k := range keys {
-			cmds[i] = rueidis.CT(cl.B().Get().Key(k).Cache(), b.cfg.ClientCacheTTL)
-		}
-		results = cl.DoMultiCache(ctx, cmds...)
-	} else {
+	if !b.cached.Load() {
 		cmds := make(rueidis.Commands, len(keys))
 		for i, k := range keys {
 			cmds[i] = cl.B().Get().Key(k).Build()
 		}
-		results = cl.DoMulti(ctx, cmds...)
+		for i, r := range cl.DoMulti(ctx, cmds...) {
+			v, local, err := readValue(r)
+			out[i] = rawResult{value: v, local: local, err: err}
+		}
+		return out
 	}
-	for i, r := range results {
+	// Keys held locally are answered without building a command; only the
+	// rest go to Redis, pipelined per node.
+	now := time.Now()
+	var cmds []rueidis.CacheableTTL
+	var remote []int
+	for i, k := range keys {
+		if v, found, err := b.caches.lookup(k, now); found {
+			out[i] = rawResult{value: v, local: true, err: err}
+			continue
+		}
+		cmds = append(cmds, rueidis.CT(cl.B().Get().Key(k).Cache(), b.cfg.ClientCacheTTL))
+		remote = append(remote, i)
+	}
+	if len(cmds) == 0 {
+		return out
+	}
+	for j, r := range cl.DoMultiCache(ctx, cmds...) {
 		v, local, err := readValue(r)
-		out[i] = rawResult{value: v, local: local, err: err}
+		out[remote[j]] = rawResult{value: v, local: local, err: err}
 	}
 	return out
 }
@@ -345,43 +376,66 @@ func (b *redisBackend) scan(ctx context.Context, match string, fn func(keys []st
 		return err
 	}
 	for _, n := range nodes {
-		var cursor uint64
-		for {
-			rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
-			e, err := n.Do(rctx, n.B().Scan().Cursor(cursor).Match(match).Count(unlinkBatch).Build()).AsScanEntry()
-			cancel()
-			if err != nil {
-				return fmt.Errorf("scan: %w", err)
-			}
-			if len(e.Elements) > 0 {
-				if err := fn(e.Elements); err != nil {
-					return err
-				}
-			}
-			if cursor = e.Cursor; cursor == 0 {
-				break
-			}
+		if err := b.scanNode(ctx, n, match, fn); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// scanNode walks one node's keyspace; each SCAN round trip is bounded by
+// OpTimeout, the walk as a whole only by ctx.
+func (b *redisBackend) scanNode(ctx context.Context, n rueidis.Client, match string, fn func(keys []string) error) error {
+	var cursor uint64
+	for {
+		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
+		e, err := n.Do(rctx, n.B().Scan().Cursor(cursor).Match(match).Count(unlinkBatch).Build()).AsScanEntry()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		if len(e.Elements) > 0 {
+			if err := fn(e.Elements); err != nil {
+				return err
+			}
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return nil
+		}
+	}
+}
+
+// deleteMatching walks every primary at once, since each walk waits on its
+// own node; removal speed grows with the number of primaries.
 func (b *redisBackend) deleteMatching(ctx context.Context, match string) (int64, error) {
 	cl, err := b.c()
 	if err != nil {
 		return 0, err
 	}
-	var total int64
-	err = b.scan(ctx, match, func(keys []string) error {
-		// The keys of one SCAN reply live on one node, so the pipeline
-		// below is one round trip to it.
-		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
-		n, err := b.unlink(rctx, cl, keys)
-		cancel()
-		total += n
-		return err
-	})
-	return total, err
+	nodes, err := b.primaries(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total atomic.Int64
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.scanNode(ctx, n, match, func(keys []string) error {
+				// The keys of one SCAN reply live on one node, so the
+				// pipeline below is one round trip to it.
+				rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
+				removed, err := b.unlink(rctx, cl, keys)
+				cancel()
+				total.Add(removed)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	return total.Load(), errors.Join(errs...)
 }
 
 func (b *redisBackend) ping(ctx context.Context) error {
