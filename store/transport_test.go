@@ -143,3 +143,39 @@ func TestSentinelIntegration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "v", v, "the data lives on the master Sentinel names")
 }
+
+// TestACLUserIntegration checks that the least-privilege ACL user
+// docs/security.md recommends is enough for every store operation.
+func TestACLUserIntegration(t *testing.T) {
+	srv := storetest.NewServer(t)
+	ctx := context.Background()
+	_, err := srv.Do(ctx, "ACL", "SETUSER", "emgcache", "on", ">acl-pw", "~emgcache:*",
+		"+@read", "+@write", "+@connection", "+@transaction", "+scan", "+info", "+role",
+		"+client|tracking", "+client|caching", "+evalsha", "+eval")
+	require.NoError(t, err)
+	c := openCache(t, store.Config{URL: "redis://emgcache:acl-pw@" + srv.Addr() + "/0"})
+	roundTrip(t, c)
+	ok, err := c.SetNX(ctx, "lock", []byte("me"), time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = c.DeleteIfValue(ctx, "lock", []byte("me"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	for _, r := range c.GetMany(ctx, []string{"k", "absent"}) {
+		require.True(t, r.Err == nil || errors.Is(r.Err, store.ErrNotFound), "%v", r.Err)
+	}
+	n, err := c.DeletePattern(ctx, "*")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	s, err := c.Stats(ctx)
+	require.NoError(t, err)
+	assert.True(t, s.Healthy)
+	assert.Positive(t, s.MemoryBytes)
+
+	// The user cannot touch keys outside the prefix.
+	_, err = srv.Do(ctx, "SET", "other:key", "x")
+	require.NoError(t, err)
+	other := openCache(t, store.Config{URL: "redis://emgcache:acl-pw@" + srv.Addr() + "/0", KeyPrefix: "other:"})
+	_, err = other.Get(ctx, "key")
+	require.Error(t, err)
+}
