@@ -1,4 +1,85 @@
 // Package middleware caches net/http handler responses in a [store.Cache]
-// under EMG keys such as emg_analysis:{file_hash}. It is a plain
-// func(http.Handler) http.Handler, so it works with any router.
+// under EMG keys, so that a service serves a repeated request for an EMG
+// file's analysis from memory instead of recomputing it:
+//
+//	cache, err := store.Open(ctx, store.ConfigFromEnv())
+//	...
+//	mw := middleware.New(cache, middleware.Options{TTL: time.Hour})
+//	mux.Handle("GET /api/emg/analysis/{file_hash}", mw(analysisHandler))
+//
+// [New] returns a plain func(http.Handler) http.Handler and imports no
+// router. The file hash comes from [Options.KeyFunc]; the default reads the
+// file_hash wildcard of a ServeMux pattern, and a one-line KeyFunc adapts
+// gorilla/mux (mux.Vars(r)["file_hash"]), chi (chi.URLParam(r, "file_hash"))
+// or any other router.
+//
+// # Keys
+//
+// Responses are stored under emg_analysis:{file_hash}:{digest}, where the
+// digest covers what makes two responses differ: the method family (HEAD is
+// answered from the GET entry), scheme, host, escaped path, the query
+// parameters sorted by name, the headers in [Options.KeyHeaders], and the
+// request headers the response names in Vary. As HTTP caches do, the base
+// key of a URI whose responses carry Vary holds a small vary record listing
+// those headers, and each set of their values has a key of its own. A
+// request without a valid hex file hash goes to the handler uncached.
+// [Invalidate] removes every stored response of one file.
+//
+// # What is stored
+//
+// Only responses to GET, with a status [Options.Statuses] allows (by default
+// the ones RFC 9110 calls heuristically cacheable), without Set-Cookie,
+// Cache-Control no-store, no-cache or private, Vary: * or trailers, and with
+// a body no larger than [Options.MaxBodyBytes]. A response stays fresh for
+// [Options.TTL], or less if its Cache-Control s-maxage or max-age (or
+// Expires) says so. The stored form is the status, the headers minus the
+// hop-by-hop ones, the body and the time it was stored, in a compact binary
+// encoding.
+//
+// A hit is served with Age and an RFC 9211 Cache-Status header, such as
+// "emgcache; hit; ttl=3597"; a request that went to the handler says why
+// ("emgcache; fwd=uri-miss; fwd-status=200; stored", "fwd=vary-miss",
+// "fwd=stale", "fwd=request", "fwd=bypass; detail=header", "fwd=method").
+// If-None-Match and If-Modified-Since are answered with 304 from the stored
+// ETag and Last-Modified.
+//
+// Concurrent misses for one key run the handler once; the others get its
+// response as soon as it is complete. A body that grows past the size limit,
+// or a handler that flushes, is streamed to the client as it is written and
+// not stored, so a request never buffers more than the limit.
+//
+// With [Options.StaleWhileRevalidate], a response that just went stale is
+// served at once while the handler refreshes it in the background; with
+// [Options.StaleIfError], a stale response stands in for a 500, 502, 503 or
+// 504 from the handler (RFC 5861). A response's own stale-while-revalidate
+// and stale-if-error directives take precedence.
+//
+// # Safety
+//
+// A shared cache must never give one client what was meant for another, nor
+// let one request decide what everybody else gets:
+//
+//   - A request carrying Authorization, Cookie or Proxy-Authorization
+//     bypasses the cache unless [Options.KeyHeaders] names the header, which
+//     then caches per credential, on purpose.
+//   - A request carrying a header that front ends use to rebuild the URL
+//     (X-Forwarded-Host, X-Forwarded-Proto, Forwarded, X-Original-URL...:
+//     [DefaultBypassHeaders]) bypasses the cache unless that header is in the
+//     key, because a handler reflecting it would otherwise poison the entry
+//     for everybody. Behind a proxy that sets them on every request, put them
+//     in [Options.KeyHeaders].
+//   - Request Cache-Control no-store bypasses the cache; no-cache (or
+//     Pragma: no-cache), and max-age when the stored response is older,
+//     send the request to the handler and store the fresh response.
+//   - The path's extension means nothing: /x.css is cached exactly when /x
+//     would be, so there is no cache deception.
+//   - A successful POST, PUT, PATCH or DELETE through the middleware removes
+//     the stored response of its URI (RFC 9111 §4.4).
+//
+// # The store is never the reason a request fails
+//
+// When the store cannot be read or written (Redis down, slow, or the
+// breaker open) the request goes to the handler and is served as if there
+// were no cache; [Options.OnError] hears about it. The store's OpTimeout and
+// breaker bound how long a broken Redis can delay a request.
 package middleware

@@ -1,0 +1,60 @@
+package middleware_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/emgcache/emgcache/middleware"
+	"github.com/emgcache/emgcache/store"
+)
+
+func Example() {
+	ctx := context.Background()
+	// The embedded backend; store.ConfigFromEnv() would pick up REDIS_URL.
+	cache, err := store.Open(ctx, store.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer cache.Close()
+
+	analysis := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"file":%q,"rms_mv":0.42}`, r.PathValue("file_hash")[:8])
+	})
+	mw := middleware.New(cache, middleware.Options{TTL: time.Hour})
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/emg/analysis/{file_hash}", mw(analysis))
+
+	const hash = "9e107d9d372bb6826bd81d3542a419d6"
+	for range 2 {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+hash, nil))
+		status, _, _ := strings.Cut(w.Header().Get("Cache-Status"), "; ttl=")
+		fmt.Println(w.Code, status, w.Body.String())
+	}
+
+	// The file was re-analysed: drop what is cached for it.
+	n, err := middleware.Invalidate(ctx, cache, hash)
+	fmt.Println("invalidated", n, err)
+	// Output:
+	// 200 emgcache; fwd=uri-miss; fwd-status=200; stored {"file":"9e107d9d","rms_mv":0.42}
+	// 200 emgcache; hit {"file":"9e107d9d","rms_mv":0.42}
+	// invalidated 1 <nil>
+}
+
+// The file hash comes from a KeyFunc, so the middleware works with any
+// router without importing it.
+func ExampleKeyFunc() {
+	_ = []middleware.Options{
+		// ServeMux: "GET /files/{hash}/analysis".
+		{KeyFunc: middleware.PathValue("hash")},
+		// gorilla/mux: {KeyFunc: func(r *http.Request) string { return mux.Vars(r)["file_hash"] }}
+		// chi:         {KeyFunc: func(r *http.Request) string { return chi.URLParam(r, "file_hash") }}
+		// A query parameter, for a legacy route.
+		{KeyFunc: func(r *http.Request) string { return r.URL.Query().Get("file_hash") }},
+	}
+}

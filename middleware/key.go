@@ -1,0 +1,219 @@
+package middleware
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/emgcache/emgcache/store"
+)
+
+// Key layout. Every response of one file lives under emg_analysis:{hash}:,
+// so that Invalidate finds all of them with one pattern:
+//
+//	emg_analysis:{hash}:{base}        the response to a URI, or its vary record
+//	emg_analysis:{hash}:{variant}     the response for one set of values of the
+//	                                  request headers the vary record names
+//	emg_analysis:{hash}:invalidated   Invalidate's tombstone
+//
+// base and variant are 32 hex digits: the first 128 bits of a SHA-256 of a
+// length-prefixed encoding of what makes responses differ. The encoding is
+// injective (every field carries its length, every list its count), so two
+// requests share a key only if they agree on every part of it or SHA-256
+// collides; 128 bits leave a second preimage (one request aimed at another's
+// key) out of reach. A keyed hash would save nothing measurable and would
+// have to be shared by every process of a service.
+
+// keyVersion starts every encoded key: a change of the layout changes every
+// key, so that a new version never misreads an old entry.
+const keyVersion = "emgcache/middleware/1"
+
+// Domain separation between the two digests.
+const (
+	baseDomain    = "base"
+	variantDomain = "variant"
+)
+
+// maxQueryParams bounds the work a request's query costs the key: a query
+// of more '&'-separated segments is not a cache candidate. net/url allows
+// 10000.
+const maxQueryParams = 1000
+
+// tombstoneSuffix names Invalidate's tombstone. It is not hex, so the
+// pattern that removes a file's responses does not remove it.
+const tombstoneSuffix = ":invalidated"
+
+type digest [16]byte
+
+// requestKey is where a request's responses live.
+type requestKey struct {
+	hash   string // the file hash, lower case
+	digest digest // of the method family, URI and KeyHeaders
+	base   string // emg_analysis:{hash}:{digest}
+}
+
+// keyFor returns the base key of r for the file hash h, or false when r's
+// query cannot be normalised (a bad escape, a ';' separator, too many
+// parameters): net/url would drop parts of such a query, and a key must
+// never merge two requests a handler may tell apart.
+func keyFor(r *http.Request, h string, keyHeaders []string) (requestKey, bool) {
+	var stack [512]byte
+	in, ok := appendBaseInput(stack[:0], r, keyHeaders)
+	if !ok {
+		return requestKey{}, false
+	}
+	d := sum(in)
+	return requestKey{hash: h, digest: d, base: digestKey(h, d)}, true
+}
+
+// appendBaseInput appends the encoding of everything that selects a
+// response regardless of Vary: the method family (GET and HEAD share
+// entries), scheme, host, escaped path, query parameters sorted by name
+// (the values of one name keep their order, which handlers may rely on),
+// and the values of the configured KeyHeaders.
+func appendBaseInput(dst []byte, r *http.Request, keyHeaders []string) ([]byte, bool) {
+	if r.URL == nil {
+		return dst, false
+	}
+	dst = appendField(dst, keyVersion)
+	dst = appendField(dst, baseDomain)
+	dst = appendField(dst, http.MethodGet)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	dst = appendField(dst, scheme)
+	// Host names are case-insensitive; fold without allocating.
+	dst = binary.AppendUvarint(dst, uint64(len(r.Host)))
+	for i := 0; i < len(r.Host); i++ {
+		c := r.Host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	// The escaped path keeps "/a%2Fb" apart from "/a/b", which ServeMux
+	// routes differently.
+	dst = appendField(dst, r.URL.EscapedPath())
+	dst, ok := appendQuery(dst, r.URL.RawQuery)
+	if !ok {
+		return dst, false
+	}
+	return appendHeaders(dst, r.Header, keyHeaders), true
+}
+
+type queryParam struct{ name, value string }
+
+// appendQuery appends the parameters of raw as url.ParseQuery reads them,
+// sorted by name.
+func appendQuery(dst []byte, raw string) ([]byte, bool) {
+	if raw != "" && strings.Count(raw, "&") >= maxQueryParams {
+		return dst, false
+	}
+	var stack [16]queryParam
+	params := stack[:0]
+	for raw != "" {
+		var seg string
+		seg, raw, _ = strings.Cut(raw, "&")
+		if seg == "" {
+			continue
+		}
+		if strings.Contains(seg, ";") {
+			return dst, false
+		}
+		name, value, _ := strings.Cut(seg, "=")
+		name, err := url.QueryUnescape(name)
+		if err != nil {
+			return dst, false
+		}
+		value, err = url.QueryUnescape(value)
+		if err != nil {
+			return dst, false
+		}
+		params = append(params, queryParam{name, value})
+	}
+	slices.SortStableFunc(params, func(a, b queryParam) int { return strings.Compare(a.name, b.name) })
+	dst = binary.AppendUvarint(dst, uint64(len(params)))
+	for _, p := range params {
+		dst = appendField(dst, p.name)
+		dst = appendField(dst, p.value)
+	}
+	return dst, true
+}
+
+// appendHeaders appends the values of the named request headers. Every
+// field line counts, so an absent header (0 lines), an empty one (1 empty
+// line) and "a, b" against "a" + "b" all differ: a cache may merge those
+// only if it knows the header's syntax, and merging less is never wrong.
+func appendHeaders(dst []byte, h http.Header, names []string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	for _, name := range names {
+		dst = appendField(dst, name)
+		vs := h[name]
+		dst = binary.AppendUvarint(dst, uint64(len(vs)))
+		for _, v := range vs {
+			dst = appendField(dst, v)
+		}
+	}
+	return dst
+}
+
+// variantKey returns the key of the response to a request with header
+// values h, for a URI whose vary record is rec.
+func variantKey(k *requestKey, rec *varyRecord, h http.Header) string {
+	var stack [256]byte
+	in := appendField(stack[:0], keyVersion)
+	in = appendField(in, variantDomain)
+	in = append(in, k.digest[:]...)
+	in = append(in, rec.nonce[:]...)
+	in = appendHeaders(in, h, rec.names)
+	return digestKey(k.hash, sum(in))
+}
+
+func appendField(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func sum(in []byte) digest {
+	full := sha256.Sum256(in)
+	return digest(full[:len(digest{})])
+}
+
+// digestKey returns emg_analysis:{hash}:{hex of d} in one allocation.
+func digestKey(h string, d digest) string {
+	var stack [len(store.AnalysisPrefix) + 128 + 1 + 2*len(digest{})]byte
+	b := append(stack[:0], store.AnalysisPrefix...)
+	b = append(b, h...)
+	b = append(b, ':')
+	b = hex.AppendEncode(b, d[:])
+	return string(b)
+}
+
+// filePattern matches every response of the file h and neither its
+// tombstone nor its bare emg_analysis:{hash} key, which belongs to the
+// cache-aside users of the store.
+func filePattern(h string) string { return store.AnalysisPrefix + h + ":[0-9a-f]*" }
+
+func tombstoneKey(h string) string { return store.AnalysisPrefix + h + tombstoneSuffix }
+
+// fileHash checks h like store.ValidateFileHash and returns it in lower
+// case, without allocating when it already is.
+func fileHash(h string) (string, bool) {
+	switch len(h) {
+	case 32, 40, 64, 128:
+	default:
+		return "", false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			v, err := store.ValidateFileHash(h)
+			return v, err == nil
+		}
+	}
+	return h, true
+}

@@ -1,0 +1,177 @@
+package middleware
+
+import (
+	"bytes"
+	"crypto/tls"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const testHash = "0123456789abcdef0123456789abcdef"
+
+// keyedHeader is keyed through Options.KeyHeaders, variedHeader through a
+// vary record.
+const (
+	keyedHeader  = "X-Forwarded-Host"
+	variedHeader = "Accept"
+)
+
+var testRecord = &varyRecord{nonce: [16]byte{1, 2, 3}, names: []string{variedHeader}}
+
+// fuzzRequest builds a request from fuzz input; a header string splits into
+// field lines at '\n', and "" means the header is absent.
+func fuzzRequest(host, target string, https bool, keyed, varied string) (*http.Request, bool) {
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil, false
+	}
+	r := &http.Request{Method: http.MethodGet, Host: host, URL: u, Header: http.Header{}}
+	if https {
+		r.TLS = &tls.ConnectionState{}
+	}
+	if keyed != "" {
+		r.Header[keyedHeader] = strings.Split(keyed, "\n")
+	}
+	if varied != "" {
+		r.Header[variedHeader] = strings.Split(varied, "\n")
+	}
+	return r, true
+}
+
+// meaning is what a handler can tell apart, computed independently of the
+// key code: two requests with equal meanings must share a key, two with
+// different ones must not.
+type meaning struct {
+	https         bool
+	host, path    string
+	query         url.Values
+	keyed, varied []string
+}
+
+// meaningOf returns r's meaning, or false when r must not be cached because
+// net/url would not read its whole query.
+func meaningOf(r *http.Request) (meaning, bool) {
+	raw := r.URL.RawQuery
+	if raw != "" && len(strings.Split(raw, "&")) > maxQueryParams {
+		return meaning{}, false
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return meaning{}, false
+	}
+	host := []byte(r.Host)
+	for i, c := range host {
+		if 'A' <= c && c <= 'Z' {
+			host[i] = c + 'a' - 'A'
+		}
+	}
+	return meaning{
+		https:  r.TLS != nil,
+		host:   string(host),
+		path:   r.URL.EscapedPath(),
+		query:  q,
+		keyed:  r.Header[keyedHeader],
+		varied: r.Header[variedHeader],
+	}, true
+}
+
+func (m meaning) sameBase(o meaning) bool {
+	return m.https == o.https && m.host == o.host && m.path == o.path &&
+		reflect.DeepEqual(m.query, o.query) && reflect.DeepEqual(m.keyed, o.keyed)
+}
+
+// FuzzKey checks the key function: it never panics, it refuses exactly the
+// requests whose query cannot be normalised, and two requests share a key
+// (base or variant) exactly when a handler could not tell them apart. The
+// encoding is checked as well as the digest, so that a collision would have
+// to come from SHA-256 itself.
+func FuzzKey(f *testing.F) {
+	seeds := []struct {
+		h1, t1 string
+		s1     bool
+		k1, v1 string
+		h2, t2 string
+		s2     bool
+		k2, v2 string
+	}{
+		{"emg.example", "/a?x=1&y=2", false, "", "", "emg.example", "/a?y=2&x=1", false, "", ""},
+		{"emg.example", "/a?x=1&x=2", false, "", "", "emg.example", "/a?x=2&x=1", false, "", ""},
+		{"EMG.example", "/a", false, "", "", "emg.example", "/a", false, "", ""},
+		{"emg.example", "/a%2Fb", false, "", "", "emg.example", "/a/b", false, "", ""},
+		{"emg.example", "/a?q=%41", false, "", "", "emg.example", "/a?q=A", false, "", ""},
+		{"emg.example", "/a?a=1&b=2", false, "", "", "emg.example", "/a?a=1%26b%3D2", false, "", ""},
+		{"emg.example", "/a?x=", false, "", "", "emg.example", "/a?x", false, "", ""},
+		{"emg.example", "/a?x=1;y=2", false, "", "", "emg.example", "/a?x=1", false, "", ""},
+		{"emg.example", "/a", true, "", "", "emg.example", "/a", false, "", ""},
+		{"emg.example", "/a", false, "evil", "", "emg.example", "/a", false, "", ""},
+		{"emg.example", "/a", false, "a\nb", "", "emg.example", "/a", false, "a,b", ""},
+		{"emg.example", "/a", false, "\n", "", "emg.example", "/a", false, "", ""},
+		{"emg.example", "/a", false, "", "text/csv", "emg.example", "/a", false, "", "application/json"},
+		{"emg.example", "/ab", false, "", "", "emg.example", "/a", false, "b", ""},
+		{"a", "/b", false, "", "", "ab", "/", false, "", ""},
+	}
+	for _, s := range seeds {
+		f.Add(s.h1, s.t1, s.s1, s.k1, s.v1, s.h2, s.t2, s.s2, s.k2, s.v2)
+	}
+	keyed := []string{keyedHeader}
+	f.Fuzz(func(t *testing.T, h1, t1 string, s1 bool, k1, v1, h2, t2 string, s2 bool, k2, v2 string) {
+		r1, ok1 := fuzzRequest(h1, t1, s1, k1, v1)
+		r2, ok2 := fuzzRequest(h2, t2, s2, k2, v2)
+		if !ok1 || !ok2 {
+			return
+		}
+		m1, c1 := meaningOf(r1)
+		m2, c2 := meaningOf(r2)
+		key1, got1 := keyFor(r1, testHash, keyed)
+		key2, got2 := keyFor(r2, testHash, keyed)
+		require.Equal(t, c1, got1, "request 1 cacheable")
+		require.Equal(t, c2, got2, "request 2 cacheable")
+		if !c1 || !c2 {
+			return
+		}
+		in1, _ := appendBaseInput(nil, r1, keyed)
+		in2, _ := appendBaseInput(nil, r2, keyed)
+		same := m1.sameBase(m2)
+		require.Equal(t, same, bytes.Equal(in1, in2), "encodings of %+v and %+v", m1, m2)
+		require.Equal(t, same, key1.base == key2.base, "base keys of %+v and %+v", m1, m2)
+
+		sameVariant := same && reflect.DeepEqual(m1.varied, m2.varied)
+		require.Equal(t, sameVariant, variantKey(&key1, testRecord, r1.Header) == variantKey(&key2, testRecord, r2.Header),
+			"variant keys of %+v and %+v", m1, m2)
+		require.NotEqual(t, key1.base, variantKey(&key1, testRecord, r1.Header))
+		require.True(t, strings.HasPrefix(key1.base, "emg_analysis:"+testHash+":"))
+	})
+}
+
+func TestFileHash(t *testing.T) {
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{testHash, testHash, true},
+		{strings.ToUpper(testHash), testHash, true},
+		{strings.Repeat("a", 40), strings.Repeat("a", 40), true},
+		{strings.Repeat("a", 64), strings.Repeat("a", 64), true},
+		{strings.Repeat("a", 128), strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 33), "", false},
+		{strings.Repeat("g", 32), "", false},
+		{"", "", false},
+	}
+	for _, tc := range cases {
+		got, ok := fileHash(tc.in)
+		assert.Equal(t, tc.ok, ok, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+func TestKeyForAllocations(t *testing.T) {
+	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/api/emg/analysis/" + testHash, RawQuery: "window=50&channel=EMG1"}, Header: http.Header{}}
+	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, testHash, nil) })
+	assert.LessOrEqual(t, allocs, 1.0, "only the key string")
+}

@@ -1,0 +1,554 @@
+package middleware
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/emgcache/emgcache/store"
+)
+
+// New returns a middleware that serves GET and HEAD requests for an EMG
+// file from cache and stores the handler's cacheable responses. See the
+// package documentation for what is stored and when the cache is bypassed.
+// New panics if cache is nil or opts is invalid; the returned function
+// panics if given a nil handler.
+func New(cache *store.Cache, opts Options) func(http.Handler) http.Handler {
+	return newMiddleware(cache, opts, time.Now).wrap
+}
+
+// middleware is one New: its configuration and its flights, shared by
+// every handler it wraps.
+type middleware struct {
+	cache   *store.Cache
+	cfg     config
+	now     func() time.Time
+	flights flightGroup
+}
+
+func newMiddleware(cache *store.Cache, opts Options, now func() time.Time) *middleware {
+	return &middleware{cache: cache, cfg: newConfig(cache, opts), now: now}
+}
+
+func (m *middleware) wrap(next http.Handler) http.Handler {
+	if next == nil {
+		panic("middleware: nil handler")
+	}
+	return &handler{m: m, next: next}
+}
+
+type handler struct {
+	m    *middleware
+	next http.Handler
+}
+
+// lookupResult is what the store holds for a request.
+type lookupResult struct {
+	// entry is the stored response, possibly stale; nil on a miss.
+	entry *entry
+	// fwd says why the request goes to the handler if it does.
+	fwd string
+	// key is where the response for this request is, or would be, stored:
+	// the base key, or a variant key under a vary record.
+	key string
+	// record is the base key's vary record, if it holds one.
+	record *varyRecord
+	// unreadable: the store held a value this version cannot decode.
+	unreadable bool
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := h.m
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.serveOtherMethod(w, r)
+		return
+	}
+	if detail := m.cfg.bypassReason(r); detail != "" {
+		h.bypass(w, r, detail)
+		return
+	}
+	k, ok := m.key(r)
+	if !ok {
+		h.bypass(w, r, detailKey)
+		return
+	}
+	rd := requestDirectives{maxAge: absent}
+	if len(r.Header["Cache-Control"]) > 0 || len(r.Header["Pragma"]) > 0 {
+		rd = parseRequestDirectives(r.Header)
+	}
+	switch {
+	case rd.noStore:
+		h.bypass(w, r, detailNoStore)
+		return
+	case rd.noCache:
+		h.forward(w, r, &k, lookupResult{fwd: fwdRequest, key: k.base}, nil, false)
+		return
+	}
+
+	lk := m.lookup(r, &k)
+	var stale *entry
+	if e := lk.entry; e != nil {
+		now := m.now()
+		age := max(now.Sub(e.storedAt), 0)
+		switch {
+		case age < e.fresh && (rd.maxAge == absent || age <= time.Duration(rd.maxAge)*time.Second):
+			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+			return
+		case age < e.fresh:
+			lk.fwd = fwdRequest
+		case age < e.fresh+e.swr && rd.maxAge == absent:
+			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailSWR), age)
+			h.revalidate(r, k, lk, e)
+			return
+		default:
+			lk.fwd = fwdStale
+			if age < e.fresh+e.sie {
+				stale = e
+			}
+		}
+	}
+	h.forward(w, r, &k, lk, stale, true)
+}
+
+// key returns the base key of r, or false when r cannot be cached: no
+// valid file hash, or a query that cannot be normalised.
+func (m *middleware) key(r *http.Request) (requestKey, bool) {
+	hash, ok := fileHash(m.cfg.keyFunc(r))
+	if !ok {
+		return requestKey{}, false
+	}
+	return keyFor(r, hash, m.cfg.keyHeaders)
+}
+
+// bypassReason says why r must not be served from nor stored in the cache,
+// or "" when it may be. It walks whichever of the request's headers and the
+// bypass set is smaller: a request has a handful of headers, the set a
+// dozen names.
+func (c *config) bypassReason(r *http.Request) string {
+	if len(r.Header) <= len(c.bypass) {
+		for name := range r.Header {
+			if detail, ok := c.bypass[name]; ok {
+				return detail
+			}
+		}
+		return ""
+	}
+	for name, detail := range c.bypass {
+		if _, ok := r.Header[name]; ok {
+			return detail
+		}
+	}
+	return ""
+}
+
+// bypass sends r to the handler, untouched and uncached.
+func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) {
+	dst := w.Header()
+	if len(dst[headerCacheStatus]) == 0 {
+		// Shared by every bypassed response; its len == cap, so an append
+		// by the handler copies it.
+		dst[headerCacheStatus] = h.m.cfg.status.bypass[detail]
+	} else {
+		addStatus(dst, h.m.cfg.status.bypass[detail][0])
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// lookup reads what the store holds for k: an entry at the base key, or a
+// vary record there and an entry at the variant key for r's headers. A
+// store failure or an unreadable value is a miss.
+func (m *middleware) lookup(r *http.Request, k *requestKey) lookupResult {
+	lk := lookupResult{fwd: fwdURIMiss, key: k.base}
+	v, err := m.cache.GetString(r.Context(), k.base)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			m.report(r, fmt.Errorf("middleware: lookup: %w", err))
+			lk.fwd = fwdMiss
+		}
+		return lk
+	}
+	if len(v) > 0 && v[0] == kindVary {
+		rec := new(varyRecord)
+		if err := decodeVaryRecord(v, rec); err != nil {
+			m.report(r, fmt.Errorf("middleware: lookup %s: %w", k.base, err))
+			lk.unreadable = true
+			return lk
+		}
+		lk.fwd, lk.key, lk.record = fwdVaryMiss, variantKey(k, rec, r.Header), rec
+		if v, err = m.cache.GetString(r.Context(), lk.key); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				m.report(r, fmt.Errorf("middleware: lookup: %w", err))
+				lk.fwd = fwdMiss
+			}
+			return lk
+		}
+	}
+	e := new(entry)
+	if err := decodeEntry(v, e); err != nil {
+		m.report(r, fmt.Errorf("middleware: lookup %s: %w", lk.key, err))
+		lk.unreadable = true
+		return lk
+	}
+	lk.entry = e
+	return lk
+}
+
+// serveEntry writes a stored response to w, or a 304 when r's
+// preconditions allow. Every header value slice of e is shared between
+// requests; it is capped (len == cap), so an append by another layer
+// copies it instead of writing into it.
+func (m *middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
+	dst := w.Header()
+	status := e.status
+	if notModified(r.Header, e) {
+		status = http.StatusNotModified
+		for _, name := range notModifiedHeaders {
+			if vs := e.get(name); vs != nil {
+				dst[name] = vs
+			}
+		}
+	} else {
+		for i := range e.headers {
+			dst[e.headers[i].name] = e.headers[i].values
+		}
+	}
+	// Age and Cache-Status share one allocation.
+	own := make([]string, 2)
+	own[0], own[1] = strconv.FormatInt(seconds(age), 10), cacheStatus
+	if age >= 0 {
+		dst["Age"] = own[0:1:1]
+	}
+	if prior := dst[headerCacheStatus]; len(prior) == 0 {
+		dst[headerCacheStatus] = own[1:2:2]
+	} else {
+		addStatus(dst, cacheStatus)
+	}
+	w.WriteHeader(status)
+	if status != http.StatusNotModified && r.Method != http.MethodHead && len(e.body) > 0 {
+		// net/http's writer copies a string into its buffer without
+		// converting it first.
+		_, _ = io.WriteString(w, e.body)
+	}
+}
+
+// noAge marks a response that was just generated, which carries no Age.
+const noAge = -1
+
+// forward sends a GET or HEAD the cache cannot answer to the handler. A
+// GET goes through a fill: shared with concurrent requests for the same
+// key when shared is set, stored if the response allows. stale, if set, is
+// the stored response to serve instead should the handler fail.
+func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey, lk lookupResult, stale *entry, shared bool) {
+	m := h.m
+	_, ranged := r.Header["Range"]
+	if r.Method == http.MethodHead || ranged {
+		// A HEAD response has no body to store, and a partial response
+		// is not the response; both go to the handler as they are.
+		detail := ""
+		if ranged {
+			detail = detailRange
+		}
+		addStatus(w.Header(), m.cfg.status.forward(lk.fwd, 0, false, false, detail))
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	if !shared {
+		h.fill(w, r, k, lk, stale, nil)
+		return
+	}
+	f, leader := m.flights.join(lk.key)
+	if leader {
+		// The flight this request missed may have ended between its lookup
+		// and now, its response stored: look again before running the
+		// handler a second time.
+		if lk.fwd != fwdMiss && lk.fwd != fwdRequest && !lk.unreadable {
+			if again := m.lookup(r, k); again.entry != nil {
+				e := again.entry
+				if age := max(m.now().Sub(e.storedAt), 0); age < e.fresh {
+					f.publish(sharedResult(e, r, fillResult{hit: true}))
+					m.flights.leave(lk.key, f)
+					m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+					return
+				}
+			}
+		}
+		h.fill(w, r, k, lk, stale, f)
+		return
+	}
+	// A result already published is in memory on its way to the store:
+	// serving it is a hit.
+	late := f.published()
+	select {
+	case <-f.done:
+	case <-r.Context().Done():
+		return
+	}
+	res := f.res
+	if !res.sharesWith(r.Header) {
+		h.fill(w, r, k, lk, stale, nil)
+		return
+	}
+	e := res.entry
+	age := max(m.now().Sub(e.storedAt), 0)
+	if late && !res.stale && age >= e.fresh {
+		// Published so long ago that it went stale: not a hit any more.
+		h.fill(w, r, k, lk, stale, nil)
+		return
+	}
+	switch {
+	case res.hit:
+		m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+	case res.stale:
+		m.serveEntry(w, r, e, m.cfg.status.forward(fwdStale, res.fwdStatus, false, true, detailSIE), age)
+	case late:
+		m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+	default:
+		m.serveEntry(w, r, e, m.cfg.status.forward(res.fwd, res.fwdStatus, res.stored, true, ""), noAge)
+	}
+}
+
+// fill runs the handler for a GET, serves its response to w (nil for a
+// background revalidation) and stores it if it may be. As the leader of
+// flight f (nil when alone) it publishes the response to the waiters as
+// soon as it is known, and leaves the flight only once the response is in
+// the store, so that requests arriving meanwhile are served from memory.
+func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk lookupResult, stale *entry, f *flight) {
+	m := h.m
+	if f != nil {
+		// Also on a panic of the handler: its waiters run it themselves.
+		defer func() {
+			f.publish(notShared)
+			m.flights.leave(lk.key, f)
+		}()
+	}
+	publish := func(res *fillResult) {
+		if f != nil {
+			f.publish(res)
+		}
+	}
+	// Invalidate writes a new tombstone before it deletes; reading it before
+	// and after the handler tells whether the response may predate an
+	// invalidation. After a failed lookup the store is down: leave it alone.
+	storeUp := lk.fwd != fwdMiss
+	var epoch string
+	if storeUp {
+		var err error
+		if epoch, err = m.epoch(r.Context(), k.hash); err != nil {
+			m.report(r, fmt.Errorf("middleware: read tombstone: %w", err))
+			storeUp = false
+		}
+	}
+
+	rec := newRecorder(w, m.cfg.maxBody, func(status int) string {
+		publish(notShared)
+		return m.cfg.status.forward(lk.fwd, status, false, false, "")
+	})
+	defer rec.release()
+	start := m.now()
+	h.next.ServeHTTP(rec, fillRequest(r))
+	if rec.passing {
+		if w != nil {
+			rec.copyTrailers(w.Header())
+		}
+		return
+	}
+	status, hdr, trailers := rec.finish()
+	now := m.now()
+
+	if stale != nil && errorStatus(status) && now.Sub(stale.storedAt) < stale.fresh+stale.sie {
+		publish(&fillResult{entry: stale, stale: true, fwd: fwdStale, fwdStatus: status})
+		if w != nil {
+			m.serveEntry(w, r, stale, m.cfg.status.forward(fwdStale, status, false, false, detailSIE), max(now.Sub(stale.storedAt), 0))
+		}
+		return
+	}
+	life, ok := m.cfg.storeFor(status, hdr, now)
+	if !ok || trailers {
+		publish(notShared)
+		if w != nil {
+			rec.writeTo(w, m.cfg.status.forward(lk.fwd, status, false, false, ""))
+		}
+		return
+	}
+	raw := encodeEntry(status, hdr, rec.body, start, life)
+	// Everyone is served the decoded stored form, exactly what later hits
+	// will see.
+	e := new(entry)
+	if err := decodeEntry(string(raw), e); err != nil {
+		// Cannot happen; if it did, the response is served as it is.
+		m.report(r, fmt.Errorf("middleware: encode entry: %w", err))
+		publish(notShared)
+		if w != nil {
+			rec.writeTo(w, m.cfg.status.forward(lk.fwd, status, false, false, ""))
+		}
+		return
+	}
+	stored := storeUp && len(raw) <= m.cfg.maxEntry
+	res := sharedResult(e, r, fillResult{stored: stored, fwd: lk.fwd, fwdStatus: status})
+	names := res.varyNames
+	publish(res)
+	if w != nil {
+		m.serveEntry(w, r, e, m.cfg.status.forward(lk.fwd, status, stored, false, ""), noAge)
+		// The client need not wait for the store.
+		_ = http.NewResponseController(w).Flush()
+	}
+	if !stored {
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if cur, err := m.epoch(ctx, k.hash); err != nil || cur != epoch {
+		if err != nil {
+			m.report(r, fmt.Errorf("middleware: read tombstone: %w", err))
+		}
+		return
+	}
+	ttl := e.storedAt.Add(life.fresh + max(life.swr, life.sie)).Sub(now)
+	if ttl < time.Millisecond {
+		return
+	}
+	m.put(ctx, r, k, lk.record, names, raw, ttl)
+}
+
+// sharedResult completes res to share the stored response e, which
+// answers r, with the requests waiting for it.
+func sharedResult(e *entry, r *http.Request, res fillResult) *fillResult {
+	res.entry = e
+	res.varyNames, _ = parseVary(e.get("Vary"))
+	for _, name := range res.varyNames {
+		res.varyValues = append(res.varyValues, slices.Clone(r.Header[name]))
+	}
+	return &res
+}
+
+// put writes an entry: at the base key when the response has no Vary, at
+// its variant key otherwise, with a new vary record if the URI has none or
+// one that names other headers.
+func (m *middleware) put(ctx context.Context, r *http.Request, k *requestKey, rec *varyRecord, names []string, raw []byte, ttl time.Duration) {
+	if len(names) == 0 {
+		if err := m.cache.Set(ctx, k.base, raw, ttl); err != nil {
+			m.report(r, fmt.Errorf("middleware: store: %w", err))
+		}
+		return
+	}
+	items := make([]store.Item, 0, 2)
+	if rec == nil || !slices.Equal(rec.names, names) {
+		rec = m.currentRecord(ctx, k, names)
+	}
+	if rec == nil {
+		rec = &varyRecord{names: names}
+		_, _ = rand.Read(rec.nonce[:])
+		// The record outlives its variants, or they are lost with it.
+		recTTL := max(ttl, m.cfg.ttl+max(m.cfg.swr, m.cfg.sie))
+		items = append(items, store.Item{Key: k.base, Value: appendVaryRecord(nil, rec), TTL: recTTL})
+	}
+	items = append(items, store.Item{Key: variantKey(k, rec, r.Header), Value: raw, TTL: ttl})
+	for _, err := range m.cache.SetMany(ctx, items) {
+		if err != nil {
+			m.report(r, fmt.Errorf("middleware: store: %w", err))
+		}
+	}
+}
+
+// currentRecord returns the vary record at k's base key if it names
+// exactly names. A concurrent fill of another variant may have written it
+// since the lookup; writing a new one would orphan that fill's variant.
+func (m *middleware) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
+	v, err := m.cache.GetString(ctx, k.base)
+	if err != nil || len(v) == 0 || v[0] != kindVary {
+		return nil
+	}
+	rec := new(varyRecord)
+	if decodeVaryRecord(v, rec) != nil || !slices.Equal(rec.names, names) {
+		return nil
+	}
+	return rec
+}
+
+// revalidate refreshes a stale entry in the background
+// (stale-while-revalidate), unless a flight for its key is already running.
+func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, stale *entry) {
+	f, leader := h.m.flights.join(lk.key)
+	if !leader {
+		return
+	}
+	// The request outlives its handler; it keeps the context's values but
+	// not its cancellation.
+	bg := r.Clone(context.WithoutCancel(r.Context()))
+	bg.Method = http.MethodGet // a HEAD's response has no body to store
+	bg.Body = http.NoBody
+	for _, name := range append(conditionalHeaders, "Range", "If-Range") {
+		delete(bg.Header, name)
+	}
+	lk.fwd = fwdStale
+	go func() {
+		defer func() {
+			// Nobody would recover a panic on this goroutine: it would end
+			// the process.
+			if p := recover(); p != nil && p != http.ErrAbortHandler {
+				h.m.report(bg, fmt.Errorf("middleware: revalidate: handler panicked: %v", p))
+			}
+		}()
+		h.fill(nil, bg, &k, lk, stale, f)
+	}()
+}
+
+// serveOtherMethod passes a request that is neither GET nor HEAD to the
+// handler. A successful unsafe method (POST, PUT, DELETE, PATCH...)
+// invalidates the stored response of its URI (RFC 9111 §4.4); only the
+// base key is removed, which orphans every variant behind it.
+func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
+	m := h.m
+	addStatus(w.Header(), m.cfg.status.method)
+	if r.Method == http.MethodOptions || r.Method == http.MethodTrace {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	sw := &statusRecorder{ResponseWriter: w}
+	h.next.ServeHTTP(sw, r)
+	if sw.status >= 400 {
+		return
+	}
+	k, ok := m.key(r)
+	if !ok {
+		return
+	}
+	if _, err := m.cache.Delete(context.WithoutCancel(r.Context()), k.base); err != nil {
+		m.report(r, fmt.Errorf("middleware: invalidate after %s: %w", r.Method, err))
+	}
+}
+
+// fillRequest is r without the preconditions the cache evaluates itself,
+// so that the handler produces the full response.
+func fillRequest(r *http.Request) *http.Request {
+	for _, name := range conditionalHeaders {
+		if _, ok := r.Header[name]; ok {
+			r = r.Clone(r.Context())
+			for _, name := range conditionalHeaders {
+				delete(r.Header, name)
+			}
+			return r
+		}
+	}
+	return r
+}
+
+// epoch reads the file's tombstone: "" if it was never invalidated.
+func (m *middleware) epoch(ctx context.Context, hash string) (string, error) {
+	v, err := m.cache.GetString(ctx, tombstoneKey(hash))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return v, err
+}
+
+func (m *middleware) report(r *http.Request, err error) {
+	if m.cfg.onError != nil && !errors.Is(err, context.Canceled) {
+		m.cfg.onError(r, err)
+	}
+}
