@@ -1,3 +1,157 @@
 package main
 
-func main() {}
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/patterns"
+	"github.com/emgcache/emgcache/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Once the first signal has started the shutdown, a second one ends the
+	// process at once, for whoever does not want to wait for it.
+	context.AfterFunc(ctx, stop)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it serves until ctx ends, then shuts down
+// gracefully and returns nil. Logs, and usage on a bad command line, go to
+// out; settings come from args and getenv.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	cfg, err := parseConfig(args, getenv, out)
+	if err != nil {
+		return err
+	}
+	log := newLogger(out, cfg)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("server failed", "error", err)
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// serve opens the database and the cache, serves until ctx ends and closes
+// everything again, the database last.
+func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
+	token := cfg.adminToken
+	if token == "" {
+		if token, err = newAdminToken(); err != nil {
+			return err
+		}
+		// Logged once, so that the operator can use the endpoint; without a
+		// token the endpoint would be closed, with a guessable one open.
+		log.Warn("CACHE_ADMIN_TOKEN is not set; generated an admin token for this run", "admin_token", token)
+	}
+
+	repo, err := emg.OpenRepository(ctx, cfg.dbPath)
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "database", repo)
+
+	cache, err := store.Open(ctx, cfg.store)
+	if err != nil {
+		return fmt.Errorf("open cache: %w", err)
+	}
+	defer closeLogged(log, "cache", cache)
+	if h := cache.Health(ctx); !h.Healthy {
+		log.Warn("cache unavailable at start; serving from the database until it answers",
+			"backend", cache.Backend(), "url", cfg.store.RedactedURL(), "error", h.Error)
+	}
+
+	cacheLog := newCacheErrorLog(log)
+	p := patterns.New(cache, patterns.Options{OnError: func(ctx context.Context, key string, err error) {
+		cacheLog.absorbed(ctx, key, err)
+	}})
+	// Closed before the cache: it waits for loads that still write to it.
+	defer p.Close()
+
+	app := &server{
+		repo:       repo,
+		cache:      cache,
+		patterns:   p,
+		readers:    readers(),
+		log:        log,
+		cacheLog:   cacheLog,
+		maxUpload:  cfg.maxUploadBytes,
+		adminToken: token,
+	}
+	srv := &http.Server{
+		Handler:           app.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Long enough for a full-size upload over a slow link and the
+		// analysis of a long recording; short enough that a stalled
+		// client does not hold a connection forever.
+		ReadTimeout:  2 * time.Minute,
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "cache_backend", cache.Backend(),
+		"redis_url", cfg.store.RedactedURL(), "db", cfg.dbPath, "max_upload_bytes", cfg.maxUploadBytes)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at the shutdown deadline; closing their connections", "error", err)
+		_ = srv.Close()
+	}
+	<-served // http.ErrServerClosed, now that Shutdown or Close has returned
+	return nil
+}
+
+// newAdminToken returns 32 random bytes in hex.
+func newAdminToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate admin token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// closeLogged closes c and logs a failure, which at shutdown has nobody
+// else to go to.
+func closeLogged(log *slog.Logger, what string, c io.Closer) {
+	if err := c.Close(); err != nil {
+		log.Error("close "+what, "error", err)
+	}
+}

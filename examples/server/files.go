@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/patterns"
+	"github.com/emgcache/emgcache/store"
+)
+
+// uploadFile answers POST /api/emg/files?sample_rate=HZ[&format=csv] with
+// the recording in the body: 201 and its metadata when it is new, 200 and
+// the first upload's metadata when the same bytes were stored before, 409
+// when they were stored with another sample rate. Nothing is stored unless
+// the whole body parses.
+func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format, err := singleParam(q, "format")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if format == "" {
+		format = emg.CSVReader{}.Format()
+	}
+	reader, ok := s.readers[format]
+	if !ok {
+		s.fail(w, r, badRequest("format %q is not supported; use one of %s", excerpt(format), strings.Join(s.formats(), ", ")))
+		return
+	}
+	rate, err := sampleRate(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Refused before a byte is read when the client announces the size.
+	if r.ContentLength > s.maxUpload {
+		s.fail(w, r, fmt.Errorf("upload of %d bytes is over the limit of %d bytes: %w",
+			r.ContentLength, s.maxUpload, &http.MaxBytesError{Limit: s.maxUpload}))
+		return
+	}
+	raw, err := s.readUpload(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	meta, created, err := emg.Ingest(r.Context(), s.repo, reader, raw, rate)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		s.cacheMetadata(r.Context(), meta)
+	}
+	w.Header().Set("Location", "/api/emg/files/"+meta.FileHash)
+	writeJSON(w, status, meta)
+}
+
+// readUpload reads the whole body, up to the upload limit.
+func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		// One allocation of the right size instead of doubling up to it.
+		buf.Grow(int(r.ContentLength))
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.maxUpload)); err != nil {
+		if statusOf(err) == http.StatusRequestEntityTooLarge {
+			return nil, fmt.Errorf("upload is over the limit of %d bytes: %w", s.maxUpload, err)
+		}
+		return nil, badRequest("read upload: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// cacheMetadata writes the metadata of a new upload to the cache, where the
+// next read would put it anyway: the uploader usually asks for it next.
+func (s *server) cacheMetadata(ctx context.Context, meta emg.Metadata) {
+	key, err := store.MetadataKey(meta.FileHash)
+	if err == nil {
+		// The upload has succeeded; a client that leaves now does not
+		// undo it, so neither should it stop the write.
+		err = store.SetJSON(context.WithoutCancel(ctx), s.cache, key, meta, metadataTTL)
+	}
+	if err != nil {
+		s.cacheLog.absorbed(ctx, key, err)
+	}
+}
+
+// getMetadata answers GET /api/emg/files/{file_hash}: 200 and the metadata,
+// 404 for a hash never uploaded, 400 for one that is not hex.
+func (s *server) getMetadata(w http.ResponseWriter, r *http.Request) {
+	hash, err := fileHashVar(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	meta, err := s.metadata(r.Context(), hash)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, meta)
+}
+
+// metadata returns the metadata of a validated hash, cache-aside under
+// emg_metadata:{hash}. Concurrent misses load it from the database once.
+func (s *server) metadata(ctx context.Context, hash string) (emg.Metadata, error) {
+	key, err := store.MetadataKey(hash)
+	if err != nil {
+		return emg.Metadata{}, err
+	}
+	return patterns.Aside(ctx, s.patterns, key, metadataTTL, func(ctx context.Context) (emg.Metadata, error) {
+		return s.repo.Metadata(ctx, hash)
+	})
+}
+
+// formats lists the upload formats, sorted.
+func (s *server) formats() []string {
+	names := make([]string, 0, len(s.readers))
+	for name := range s.readers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// fileHashVar returns the route's file hash, validated and in lower case.
+func fileHashVar(r *http.Request) (string, error) {
+	raw := mux.Vars(r)["file_hash"]
+	h, err := store.ValidateFileHash(raw)
+	if err != nil {
+		return "", badRequest("file_hash %q is not a hex SHA-256 digest (nor MD5, SHA-1 or SHA-512)", excerpt(raw))
+	}
+	return h, nil
+}
+
+// sampleRate reads the required sample_rate parameter, in Hz.
+func sampleRate(q url.Values) (float64, error) {
+	v, err := singleParam(q, "sample_rate")
+	if err != nil {
+		return 0, err
+	}
+	if v == "" {
+		return 0, badRequest("sample_rate is required: the rate in Hz the recording was sampled at, such as sample_rate=2000")
+	}
+	hz, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, badRequest("sample_rate %q is not a number", excerpt(v))
+	}
+	if err := emg.ValidateSampleRate(hz); err != nil {
+		return 0, err
+	}
+	return hz, nil
+}
+
+// singleParam returns the value of name in q, "" when absent, and an error
+// when it is given more than once: which one would win is not obvious.
+func singleParam(q url.Values, name string) (string, error) {
+	vs := q[name]
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return strings.TrimSpace(vs[0]), nil
+	}
+	return "", badRequest("%s is given %d times", name, len(vs))
+}
+
+// excerpt shortens client input quoted back in an error message.
+func excerpt(s string) string {
+	const keep = 64
+	if len(s) <= keep {
+		return s
+	}
+	return strings.ToValidUTF8(s[:keep], "") + "…"
+}

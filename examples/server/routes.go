@@ -1,0 +1,93 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/health"
+	"github.com/emgcache/emgcache/middleware"
+	"github.com/emgcache/emgcache/patterns"
+	"github.com/emgcache/emgcache/store"
+)
+
+// Cache lifetimes. A recording is stored under its content hash and never
+// changes, so its metadata and analyses could live forever; the TTLs only
+// bound the memory that files nobody reads keep.
+const (
+	metadataTTL = 24 * time.Hour
+	analysisTTL = time.Hour
+	// preferencesTTL is short because preferences change: it bounds how
+	// long a value written while the cache was unreachable can be
+	// outdated once it is back.
+	preferencesTTL = 10 * time.Minute
+)
+
+// server holds what the handlers share. Its methods are the handlers.
+type server struct {
+	repo       *emg.Repository
+	cache      *store.Cache
+	patterns   *patterns.Patterns
+	readers    map[string]emg.Reader
+	log        *slog.Logger
+	cacheLog   *cacheErrorLog
+	maxUpload  int64
+	adminToken string
+}
+
+// readers returns the upload formats by name. C3D joins CSV here once it
+// has a reader.
+func readers() map[string]emg.Reader {
+	csv := emg.CSVReader{}
+	return map[string]emg.Reader{csv.Format(): csv}
+}
+
+// routes returns the router:
+//
+//	POST /api/emg/files?sample_rate=HZ        upload a recording: 201 (200 if stored before)
+//	GET  /api/emg/files/{file_hash}           its metadata, cache-aside
+//	GET  /api/emg/analysis/{file_hash}        its analysis, through the response cache
+//	GET  /api/users/{user_id}/preferences     read through the cache
+//	PUT  /api/users/{user_id}/preferences     written to the database, then the cache
+//	     /api/cache/...                       the monitoring API (package health)
+func (s *server) routes() http.Handler {
+	r := mux.NewRouter()
+	r.Use(s.accessLog)
+	health.New(s.cache, health.Options{
+		AdminToken:  s.adminToken,
+		Logger:      s.log,
+		Invalidator: s.patterns,
+	}).Register(r)
+
+	cached := middleware.New(s.cache, middleware.Options{
+		KeyFunc: func(r *http.Request) string { return mux.Vars(r)["file_hash"] },
+		TTL:     analysisTTL,
+		// Only successes: an unknown hash costs one primary-key lookup in
+		// SQLite, cheaper than the round trip to Redis that a cached 404
+		// would save, and a cached 404 would outlive the upload that makes
+		// it wrong.
+		Statuses: []int{http.StatusOK},
+		OnError: func(r *http.Request, err error) {
+			s.cacheLog.absorbed(r.Context(), "", err)
+		},
+	})
+
+	r.HandleFunc("/api/emg/files", s.uploadFile).Methods(http.MethodPost)
+	r.HandleFunc("/api/emg/files/{file_hash}", s.getMetadata).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/emg/analysis/{file_hash}", cached(http.HandlerFunc(s.getAnalysis))).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/users/{user_id}/preferences", s.getPreferences).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/users/{user_id}/preferences", s.putPreferences).Methods(http.MethodPut)
+
+	// Middleware from Use runs only on matched routes; these are logged
+	// too, since a stream of them is a misconfigured client.
+	r.NotFoundHandler = s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	}))
+	r.MethodNotAllowedHandler = s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
+	}))
+	return r
+}
