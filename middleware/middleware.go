@@ -459,7 +459,7 @@ func (m *middleware) put(ctx context.Context, r *http.Request, k *requestKey, re
 // exactly names. A concurrent fill of another variant may have written it
 // since the lookup; writing a new one would orphan that fill's variant.
 func (m *middleware) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
-	v, err := m.cache.GetString(ctx, k.base)
+	v, err := m.cache.Peek(ctx, k.base)
 	if err != nil || len(v) == 0 || v[0] != kindVary {
 		return nil
 	}
@@ -540,7 +540,7 @@ func fillRequest(r *http.Request) *http.Request {
 
 // epoch reads the file's tombstone: "" if it was never invalidated.
 func (m *middleware) epoch(ctx context.Context, hash string) (string, error) {
-	v, err := m.cache.GetString(ctx, tombstoneKey(hash))
+	v, err := m.cache.Peek(ctx, tombstoneKey(hash))
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}

@@ -124,7 +124,7 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 	case errors.Is(err, store.ErrDecode):
 		// Rare enough to afford a second read, usually from process memory:
 		// the key is cached as absent, or holds something that is not a T.
-		if b, gerr := p.cache.Get(ctx, key); gerr == nil && isNegative(b) {
+		if s, gerr := p.cache.Peek(ctx, key); gerr == nil && isNegative([]byte(s)) {
 			return zero, cachedNotFound(key)
 		}
 		p.report(ctx, key, err)
@@ -217,7 +217,9 @@ func (p *Patterns) fill(ctx context.Context, key string, ttl time.Duration, cfg 
 			return flightResult{err: ctx.Err()}
 		case <-t.C:
 		}
-		b, err := p.cache.Get(ctx, key)
+		// Polling is bookkeeping: it must not count a miss per poll.
+		s, err := p.cache.Peek(ctx, key)
+		b := []byte(s)
 		switch {
 		case err == nil && isNegative(b):
 			return flightResult{err: cachedNotFound(key)}

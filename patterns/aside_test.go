@@ -300,11 +300,13 @@ func TestAsideWaiterTakesOverAFailedLoadIntegration(t *testing.T) {
 		assert.NoError(t, err)
 		done <- got
 	}()
-	// Let it find the lock taken and poll at least once.
+	// Let it find the lock taken and poll a few times (polls are
+	// bookkeeping reads, not counted, so only the first miss shows).
 	require.Eventually(t, func() bool {
 		s, _ := p.Cache().Stats(ctx)
-		return s.Misses >= 2
+		return s.Misses >= 1
 	}, waitFor, tick)
+	time.Sleep(4 * 5 * time.Millisecond)
 	assert.Zero(t, calls.Load())
 	// The other process's load fails: it releases the lock without a value.
 	_, err = holder.DeleteIfValue(ctx, patterns.LockPrefix+"k", []byte("other"))

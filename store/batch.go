@@ -56,7 +56,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 	}
 	c.stats.latency.observe(time.Since(start))
 	for j, r := range res {
-		v, src, err := c.finishGet(ctx, full[j], r.value, r.local, r.err, time.Time{})
+		v, src, err := c.finishGet(ctx, full[j], r.value, r.local, r.err, time.Time{}, true)
 		if err != nil {
 			out[idx[j]] = Result{Err: err}
 			continue

@@ -147,6 +147,15 @@ func (c *Cache) GetString(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
+// Peek is GetString for bookkeeping reads: a lock being polled, a
+// tombstone, an index record. It behaves the same but is not counted in
+// Stats' hits and misses, which then describe the reads of cached data
+// that callers asked for. Failures still count as errors.
+func (c *Cache) Peek(ctx context.Context, key string) (string, error) {
+	v, _, err := c.read(ctx, key, false)
+	return v, err
+}
+
 // Lookup is Get that also reports where the value came from.
 func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
 	v, src, err := c.lookup(ctx, key)
@@ -157,6 +166,12 @@ func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
 }
 
 func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) {
+	return c.read(ctx, key, true)
+}
+
+// read is every single-key read; counted says whether it is a read of
+// cached data (counted in hits and misses) or a bookkeeping one.
+func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Source, error) {
 	if err := c.checkKey(key); err != nil {
 		return "", 0, err
 	}
@@ -165,7 +180,7 @@ func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) 
 	}
 	full := c.keys.full(key)
 	var start time.Time
-	if rand.Uint32()&latencySampleMask == 0 {
+	if counted && rand.Uint32()&latencySampleMask == 0 {
 		start = time.Now()
 	}
 	if c.br == nil || c.br.closed() {
@@ -173,41 +188,47 @@ func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) 
 		if c.br != nil && !local {
 			c.br.record(err)
 		}
-		return c.finishGet(ctx, full, v, local, err, start)
+		return c.finishGet(ctx, full, v, local, err, start, counted)
 	}
 	done, err := c.br.allow()
 	if err != nil {
-		if c.stale != nil {
-			return c.finishGet(ctx, full, "", false, err, start)
+		if c.stale != nil && counted {
+			return c.finishGet(ctx, full, "", false, err, start, counted)
 		}
 		c.stats.errors.Add(1)
 		return "", 0, err
 	}
 	v, local, err := c.be.get(ctx, full)
 	done(err)
-	return c.finishGet(ctx, full, v, local, err, start)
+	return c.finishGet(ctx, full, v, local, err, start, counted)
 }
 
-func (c *Cache) finishGet(ctx context.Context, full, v string, local bool, err error, start time.Time) (string, Source, error) {
+func (c *Cache) finishGet(ctx context.Context, full, v string, local bool, err error, start time.Time, counted bool) (string, Source, error) {
 	if !start.IsZero() {
 		c.stats.latency.observe(time.Since(start))
 	}
 	switch {
 	case err == nil:
-		c.stats.hits.Add(1)
+		if counted {
+			c.stats.hits.Add(1)
+		}
 		if local {
-			c.stats.localHits.Add(1)
+			if counted {
+				c.stats.localHits.Add(1)
+			}
 			return v, SourceLocal, nil
 		}
-		if c.stale != nil {
+		if c.stale != nil && counted {
 			c.stale.store(full, v, c.cfg.ClientCacheTTL, false)
 		}
 		return v, SourceRemote, nil
 	case errors.Is(err, ErrNotFound):
-		c.stats.misses.Add(1)
+		if counted {
+			c.stats.misses.Add(1)
+		}
 		return "", 0, ErrNotFound
 	}
-	if c.stale != nil && !errors.Is(err, context.Canceled) {
+	if c.stale != nil && counted && !errors.Is(err, context.Canceled) {
 		if sv, _, serr := c.stale.get(ctx, full); serr == nil {
 			c.stats.hits.Add(1)
 			c.stats.staleHits.Add(1)

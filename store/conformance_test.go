@@ -338,3 +338,22 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+func TestPeekIsNotCounted(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			c := open(t, store.Config{})
+			require.NoError(t, c.Set(ctx, "k", []byte("v"), 0))
+			v, err := c.Peek(ctx, "k")
+			require.NoError(t, err)
+			assert.Equal(t, "v", v)
+			_, err = c.Peek(ctx, "absent")
+			require.ErrorIs(t, err, store.ErrNotFound)
+			s, err := c.Stats(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, s.Hits)
+			assert.Zero(t, s.Misses)
+		})
+	}
+}
