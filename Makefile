@@ -3,10 +3,10 @@ SHELL := /bin/bash
 MODULES := store patterns middleware health examples examples/storeonly bench
 GO ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
-BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6
+BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6 -timeout 90m
 ADDR ?= :8080
 
-.PHONY: all test chromium lint tidy tidy-check deps-check bench run build redis-server benchstat clean
+.PHONY: all test bench-report chromium lint tidy tidy-check deps-check bench run build redis-server benchstat clean
 
 all: lint test
 
@@ -69,6 +69,15 @@ bench: redis-server benchstat
 	done; \
 	export PATH="$$PATH:$$($(GO) env GOPATH)/bin"; \
 	for f in .tmp/bench/*.txt; do echo "== $$f"; benchstat $$f; done
+
+## bench-report: bench/'s comparison (six runs of one test binary) and the HTTP load runs; tables in .tmp/bench.
+bench-report: redis-server benchstat
+	@set -o pipefail; export EMGCACHE_REDIS_SERVER="$$(./scripts/find-redis-server.sh)"; mkdir -p .tmp/bench; cd bench && \
+	$(GO) test -c -o ../.tmp/bench/bench.test . && \
+	for i in 1 2 3 4 5 6; do ../.tmp/bench/bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 -test.timeout 60m || exit 1; done | tee ../.tmp/bench/compare.txt && \
+	$(GO) run ./cmd/benchtable ../.tmp/bench/compare.txt > ../.tmp/bench/compare.md && \
+	$(GO) run ./cmd/loadrun -o ../.tmp/bench/load-middleware.md && \
+	$(GO) run ./cmd/loadrun -server ../examples/server -o ../.tmp/bench/load-server.md
 
 clean:
 	rm -rf bin .tmp
