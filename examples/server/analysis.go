@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
@@ -83,7 +85,22 @@ func (s *server) getAnalysis(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The result is a pure function of the stored bytes and the options, so
+	// its ETag is too; the cache middleware then answers If-None-Match with
+	// 304 without running the analysis or sending the body again.
+	w.Header().Set("ETag", analysisETag(hash, an))
 	writeJSON(w, http.StatusOK, analysisResponse{FileHash: hash, Analysis: an})
+}
+
+// analysisVersion changes whenever emg.Analyze's output would, so that an
+// ETag never outlives the result it names.
+const analysisVersion = "1"
+
+// analysisETag names one analysis: the recording and the window settings
+// actually used.
+func analysisETag(hash string, an *emg.Analysis) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%g", analysisVersion, hash, an.WindowSamples, an.OverlapFraction))
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
 // analysisOptions reads the analysis parameters, normalised. Unknown

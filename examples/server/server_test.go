@@ -210,6 +210,13 @@ func (w *workflow) run(t *testing.T) {
 		require.Equal(t, http.StatusOK, second.status)
 		assert.Contains(t, second.header.Get("Cache-Status"), "; hit")
 		assert.Equal(t, string(first.body), string(second.body))
+		etag := first.header.Get("ETag")
+		require.NotEmpty(t, etag)
+		assert.Equal(t, etag, second.header.Get("ETag"))
+		revalidated := s.do(t, http.MethodGet, path, nil, "If-None-Match", etag)
+		assert.Equal(t, http.StatusNotModified, revalidated.status)
+		assert.Empty(t, revalidated.body)
+		assert.Contains(t, revalidated.header.Get("Cache-Status"), "; hit", "answered from the cache")
 		afterHit := stats(t, s)
 		assert.Greater(t, afterHit.Hits, afterMiss.Hits)
 		w.sampleAnalysis = first.body
