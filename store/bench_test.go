@@ -68,6 +68,12 @@ func BenchmarkGet(b *testing.B) {
 			sinkString = v
 			return err
 		}},
+		// What a caller of raw rueidis must do to own its value, as Get does.
+		{"rueidis/DoCache+copy", func() error {
+			v, err := raw.DoCache(ctx, raw.B().Get().Key("bench:k").Cache(), 5*time.Minute).AsBytes()
+			sinkBytes = append([]byte(nil), v...)
+			return err
+		}},
 		{"rueidis/GET", func() error {
 			v, err := raw.Do(ctx, raw.B().Get().Key("bench:k").Build()).ToString()
 			sinkString = v
