@@ -18,6 +18,11 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+			// Building the record costs allocations a disabled level
+			// should not pay on every request.
+			return
+		}
 		status := sw.status
 		switch {
 		case status == 0 && r.Context().Err() != nil:
