@@ -226,7 +226,9 @@ func TestWarmStopsWhenContextEnds(t *testing.T) {
 
 	assert.Equal(t, exitFailed, code, errOut.String())
 	assert.Equal(t, []string{"/a"}, o.got(), "entries were requested after the interrupt")
-	assert.Contains(t, out.String(), "3 not attempted (interrupted)")
+	// Whether /a itself counts as loaded depends on which the client sees
+	// first, its response or the interrupt; /b and /c are never attempted.
+	assert.Regexp(t, `(0 loaded, 0 failed, 3|1 loaded, 0 failed, 2) not attempted \(interrupted\)`, out.String())
 }
 
 func TestWarmUsage(t *testing.T) {
