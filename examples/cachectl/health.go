@@ -41,7 +41,7 @@ func runHealth(ctx context.Context, a *app, args []string) int {
 		{"status", status, ""},
 		{"backend", h.Backend, ""},
 		{"latency", value, unit},
-		{"breaker", h.Breaker, ""},
+		{"breaker", string(h.Breaker), ""},
 	}
 	if err := writeTable(a.stdout, rows); err != nil {
 		return a.fail("health", err)

@@ -84,7 +84,7 @@ func statsRows(s client.Stats) []row {
 		rows = append(rows, row{p.label, v, u})
 	}
 	return append(rows,
-		row{"breaker", s.Breaker, ""},
+		row{"breaker", string(s.Breaker), ""},
 		row{"breaker trips", count(s.BreakerTrips), ""},
 	)
 }

@@ -87,7 +87,7 @@ func TestClientReadsTheRealHandlers(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, h.Healthy)
 		assert.Equal(t, "memory", h.Backend)
-		assert.Equal(t, "closed", h.Breaker)
+		assert.Equal(t, "closed", string(h.Breaker))
 		assert.Empty(t, h.Error)
 		assert.False(t, h.CheckedAt.IsZero())
 	})
@@ -108,7 +108,7 @@ func TestClientReadsTheRealHandlers(t *testing.T) {
 		assert.Equal(t, want.MemoryMB, s.MemoryMB)
 		assert.Equal(t, want.Latency.Count, s.Latency.Count)
 		assert.Equal(t, want.Latency.P99, s.Latency.P99)
-		assert.Equal(t, string(want.Breaker), s.Breaker)
+		assert.Equal(t, string(want.Breaker), string(s.Breaker))
 	})
 
 	t.Run("dashboard", func(t *testing.T) {
