@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -44,7 +43,7 @@ func New(cache *store.Cache, opts Options) *API {
 		collector:   newCollector(cache),
 	}
 	if a.invalidator == nil {
-		a.invalidator = patterns.New(cache, patterns.Options{})
+		a.invalidator = cacheInvalidator{cache: cache}
 	}
 	// A registry of its own, so that mounting the API twice, or next to a
 	// program's own metrics, never fails with duplicate registrations.

@@ -2,10 +2,11 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/emgcache/emgcache/patterns"
+	"github.com/emgcache/emgcache/store"
 )
 
 // Defaults applied by New to zero fields of Options.
@@ -45,8 +46,8 @@ type Options struct {
 	// DefaultInvalidateTimeout.
 	InvalidateTimeout time.Duration
 
-	// Invalidator removes keys by pattern. Nil means
-	// patterns.New(cache, patterns.Options{}).
+	// Invalidator removes keys by pattern. Nil means the cache's own
+	// DeletePattern; *patterns.Patterns satisfies it too.
 	Invalidator Invalidator
 
 	// Logger receives one record for every call of the invalidate endpoint.
@@ -65,7 +66,17 @@ type Invalidator interface {
 	InvalidatePattern(ctx context.Context, pattern string) (int64, error)
 }
 
-var _ Invalidator = (*patterns.Patterns)(nil)
+// cacheInvalidator is the default Invalidator: the store's DeletePattern,
+// which is all the API needs, so that health does not require patterns.
+type cacheInvalidator struct{ cache *store.Cache }
+
+func (c cacheInvalidator) InvalidatePattern(ctx context.Context, pattern string) (int64, error) {
+	n, err := c.cache.DeletePattern(ctx, pattern)
+	if err != nil {
+		return n, fmt.Errorf("invalidate %q: %w", pattern, err)
+	}
+	return n, nil
+}
 
 // withDefaults fills the zero fields. Negative values are programming
 // errors, so they panic at construction rather than misbehave at the first

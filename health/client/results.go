@@ -1,27 +1,75 @@
 package client
 
-import (
-	"time"
-
-	"github.com/emgcache/emgcache/store"
-)
+import "time"
 
 // The results mirror the JSON of the server; durations travel as
-// nanoseconds, so they decode straight into time.Duration.
+// nanoseconds, so they decode straight into time.Duration. They are the
+// client's own types rather than the store's, so that a program that only
+// talks to the API does not link the Redis client and the breaker; a test
+// of this package holds their JSON fields equal to the store's.
 
-// The health and stats results are the store's own types: the server
-// encodes them as they are, so sharing them keeps the two from drifting.
-type (
-	// Health is the result of GET health: one ping of the cache backend.
-	Health = store.Health
-	// Stats is the result of GET stats: what the cache counted since it
-	// opened.
-	Stats = store.Stats
-	// LatencyStats summarises how long cache operations took.
-	LatencyStats = store.LatencyStats
-	// LatencyBucket is one cumulative histogram bucket.
-	LatencyBucket = store.LatencyBucket
-)
+// Health is the result of GET health: one ping of the cache backend.
+type Health struct {
+	Healthy bool          `json:"healthy"`
+	Backend string        `json:"backend"`
+	Latency time.Duration `json:"latency_ns"`
+	// Breaker is "closed", "open" or "half-open".
+	Breaker string `json:"breaker_state"`
+	// Error says why the check failed; empty when healthy.
+	Error     string    `json:"error,omitempty"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// Stats is the result of GET stats: what the cache counted since it
+// opened.
+type Stats struct {
+	// Backend is "memory", "redis", "redis-cluster" or "redis-sentinel".
+	Backend string `json:"backend"`
+	// Healthy reports whether the backend answered the memory query of
+	// this snapshot.
+	Healthy bool `json:"healthy"`
+	// Hits counts reads that found a value; LocalHits and StaleHits are the
+	// parts served from process memory and from the stale copy.
+	Hits          uint64  `json:"hits"`
+	LocalHits     uint64  `json:"local_hits"`
+	StaleHits     uint64  `json:"stale_hits"`
+	Misses        uint64  `json:"misses"`
+	TotalRequests uint64  `json:"total_requests"`
+	HitRate       float64 `json:"hit_rate"`
+	Errors        uint64  `json:"errors"`
+	Writes        uint64  `json:"writes"`
+	Deletes       uint64  `json:"deletes"`
+	// Breaker is "closed", "open" or "half-open"; BreakerTrips counts how
+	// often it opened.
+	Breaker      string `json:"breaker_state"`
+	BreakerTrips uint64 `json:"breaker_trips"`
+	// MemoryBytes and MemoryMB (in MiB) are the backend's memory use, zero
+	// when it did not answer; MaxMemoryBytes is its limit, 0 when none is
+	// set.
+	MemoryBytes    int64        `json:"memory_bytes"`
+	MemoryMB       float64      `json:"memory_mb"`
+	MaxMemoryBytes int64        `json:"max_memory_bytes"`
+	Latency        LatencyStats `json:"latency"`
+}
+
+// LatencyStats summarises how long cache operations took.
+type LatencyStats struct {
+	Count   uint64          `json:"count"`
+	Mean    time.Duration   `json:"mean_ns"`
+	P50     time.Duration   `json:"p50_ns"`
+	P90     time.Duration   `json:"p90_ns"`
+	P99     time.Duration   `json:"p99_ns"`
+	Max     time.Duration   `json:"max_ns"`
+	Buckets []LatencyBucket `json:"buckets,omitempty"`
+	Sum     time.Duration   `json:"sum_ns"`
+}
+
+// LatencyBucket is one cumulative histogram bucket: Count operations took
+// at most UpperBound.
+type LatencyBucket struct {
+	UpperBound time.Duration `json:"le_ns"`
+	Count      uint64        `json:"count"`
+}
 
 // Dashboard is the result of GET dashboard: health, stats and
 // configuration taken together.

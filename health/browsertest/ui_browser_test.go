@@ -1,4 +1,4 @@
-package health_test
+package browsertest_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -18,15 +19,17 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/emgcache/emgcache/health"
 	"github.com/emgcache/emgcache/store"
+	"github.com/emgcache/emgcache/store/storetest"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false,
-	"run varied traffic for a while and write the dashboard screenshot to ../docs/dashboard.png")
+	"run varied traffic for a while and write the dashboard screenshot to ../../docs/dashboard.png")
 
 // EnvChromium names the environment variable that selects the browser for
 // the dashboard test, for machines where it is not on PATH.
@@ -36,6 +39,41 @@ const EnvChromium = "EMGCACHE_CHROMIUM"
 // the test; this only has to outlast a slow start of the browser on a loaded
 // machine.
 const browserWait = 30 * time.Second
+
+const testToken = "test-admin-token-0123456789"
+
+// openRedis opens a cache on a redis-server of its own.
+func openRedis(t *testing.T) (*store.Cache, *storetest.Server) {
+	t.Helper()
+	srv := storetest.NewServer(t)
+	c, err := store.Open(t.Context(), store.Config{URL: srv.URL()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c, srv
+}
+
+// newRouter mounts a new API on a new router.
+func newRouter(cache *store.Cache, opts health.Options) *mux.Router {
+	r := mux.NewRouter()
+	health.New(cache, opts).Register(r)
+	return r
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// readTraffic makes hits hits and misses misses on cache.
+func readTraffic(t *testing.T, cache *store.Cache, hits, misses int) {
+	t.Helper()
+	require.NoError(t, cache.Set(t.Context(), "analysis:present", []byte(`{"rms":1}`), 0))
+	for range hits {
+		_, err := cache.Get(t.Context(), "analysis:present")
+		require.NoError(t, err)
+	}
+	for range misses {
+		_, err := cache.Get(t.Context(), "analysis:absent")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}
+}
 
 // findChromium returns the browser to drive. A missing browser fails the
 // test: a skipped test would hide that the page was never tried.
@@ -246,7 +284,7 @@ func TestUIInBrowserIntegration(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1280, cfg.Width)
 		if *updateScreenshot {
-			out := filepath.Join("..", "docs", "dashboard.png")
+			out := filepath.Join("..", "..", "docs", "dashboard.png")
 			require.NoError(t, os.WriteFile(out, shot, 0o644))
 			t.Logf("wrote %s (%dx%d)", out, cfg.Width, cfg.Height)
 		}

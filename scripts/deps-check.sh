@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Checks the dependency edges the modules promise, each with the workspace
+# off so that a module is judged by its own go.mod, as it is once published:
+#
+#   - importing store pulls in no router, HTTP client or metrics library;
+#   - importing health/client pulls in neither the Redis client nor the
+#     breaker, only what an HTTP client of a JSON API needs;
+#   - the health module requires neither patterns nor chromedp, so modules
+#     requiring health do not inherit them (the browser test lives in the
+#     health/browsertest module).
+#
+# Each failure names the module and the offending packages or modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+status=0
+
+# packages DIR PATTERN REGEX WHAT: the non-test packages that DIR/PATTERN
+# imports, directly or not, must not match REGEX.
+packages() {
+	local bad
+	bad=$(cd "$1" && GOWORK=off "$GO" list -deps "$2" | grep -E "$3" || true)
+	if [ -n "$bad" ]; then
+		echo "deps-check: $1/$2 $4 but imports:" $bad
+		status=1
+	fi
+}
+
+# modules DIR REGEX WHAT: the build list of the module in DIR, which modules
+# requiring it inherit, must not match REGEX.
+modules() {
+	local bad
+	bad=$(cd "$1" && GOWORK=off "$GO" list -m all | awk '{print $1}' | grep -E "$2" || true)
+	if [ -n "$bad" ]; then
+		echo "deps-check: module $1 $3 but requires:" $bad
+		status=1
+	fi
+}
+
+packages store ./... 'gorilla/mux|go-retryablehttp|prometheus|go-chi|opentelemetry' \
+	"must stay light (no router, HTTP client or metrics library)"
+packages health ./client 'redis/rueidis|sony/gobreaker|emgcache/store|prometheus|gorilla/mux' \
+	"is an HTTP client of a JSON API"
+modules health '^github.com/emgcache/emgcache/patterns$|chromedp' \
+	"must not require patterns or the browser test's chromedp"
+exit $status
