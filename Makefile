@@ -1,6 +1,6 @@
 # emgcache: one Makefile for every module of the go.work workspace.
 SHELL := /bin/bash
-MODULES := store patterns middleware health health/browsertest examples examples/storeonly bench
+MODULES := store patterns middleware health health/browsertest emg examples examples/storeonly bench
 GO ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6 -timeout 90m

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 
-	"github.com/emgcache/emgcache/bench/internal/emgresult"
+	"github.com/emgcache/emgcache/emg"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
 	"github.com/emgcache/emgcache/store/storetest"
@@ -129,9 +130,27 @@ func value(n int) []byte {
 // Analysis and ChannelAnalysis are the value most read: the example
 // server's analysis result.
 type (
-	Analysis        = emgresult.Analysis
-	ChannelAnalysis = emgresult.ChannelAnalysis
+	Analysis        = emg.Analysis
+	ChannelAnalysis = emg.ChannelAnalysis
 )
+
+// synthAnalysis returns the analysis of a synthesized recording with the
+// given number of channels and seconds at 2 kHz, with the default 250 ms
+// half-overlapping windows: a real result of emg.Analyze, so that encoding
+// it costs what encoding the server's result costs.
+func synthAnalysis(tb testing.TB, channels int, seconds float64) Analysis {
+	tb.Helper()
+	names := make([]string, channels)
+	for i := range names {
+		names[i] = fmt.Sprintf("channel_%d", i)
+	}
+	rec := emg.Synthesize(emg.SynthOptions{DurationSeconds: seconds, Channels: names})
+	a, err := emg.Analyze(rec, emg.AnalysisOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return *a
+}
 
 // analysisShapes are the typed values read as JSON: the example's shipped
 // sample (4 channels, 2 s at 2 kHz) and a longer session (8 channels, 60 s),

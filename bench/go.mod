@@ -3,12 +3,14 @@ module github.com/emgcache/emgcache/bench
 go 1.26.0
 
 replace (
+	github.com/emgcache/emgcache/emg => ../emg
 	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
 	github.com/emgcache/emgcache/store => ../store
 )
 
 require (
+	github.com/emgcache/emgcache/emg v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/middleware v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/patterns v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/store v0.0.0-00010101000000-000000000000
@@ -17,6 +19,8 @@ require (
 	github.com/redis/rueidis v1.0.79
 	modernc.org/sqlite v1.62.0
 )
+
+require gonum.org/v1/gonum v0.17.0 // indirect
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

@@ -16,7 +16,6 @@ import (
 	// beside the cache, without cgo.
 	_ "modernc.org/sqlite"
 
-	"github.com/emgcache/emgcache/bench/internal/emgresult"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -173,7 +172,7 @@ func (c *clients) rawOrigins(key string, db *originDB) []reader {
 func BenchmarkOrigin(b *testing.B) {
 	c := newClients(b)
 	ctx := context.Background()
-	a := emgresult.Synthesize(4, 2)
+	a := synthAnalysis(b, 4, 2)
 	encoded, err := json.Marshal(a)
 	if err != nil {
 		b.Fatal(err)
@@ -215,7 +214,7 @@ func BenchmarkOrigin(b *testing.B) {
 func TestOrigins(t *testing.T) {
 	c := newClients(t)
 	ctx := t.Context()
-	a := emgresult.Synthesize(2, 0.5)
+	a := synthAnalysis(t, 2, 0.5)
 	encoded, err := json.Marshal(a)
 	if err != nil {
 		t.Fatal(err)

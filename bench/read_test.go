@@ -10,7 +10,6 @@ import (
 
 	gocache "github.com/go-redis/cache/v9"
 
-	"github.com/emgcache/emgcache/bench/internal/emgresult"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -157,7 +156,7 @@ func BenchmarkReadJSON(b *testing.B) {
 	c := newClients(b)
 	ctx := context.Background()
 	for _, shape := range analysisShapes {
-		a := emgresult.Synthesize(shape.channels, shape.seconds)
+		a := synthAnalysis(b, shape.channels, shape.seconds)
 		encoded, err := json.Marshal(a)
 		if err != nil {
 			b.Fatal(err)
@@ -209,7 +208,7 @@ func TestReaders(t *testing.T) {
 		t.Error("go-redis/cache read after warm-up is not in its TinyLFU tier")
 	}
 
-	a := emgresult.Synthesize(2, 1)
+	a := synthAnalysis(t, 2, 1)
 	encoded, err := json.Marshal(a)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	gocache "github.com/go-redis/cache/v9"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/emgcache/emgcache/bench/internal/emgresult"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
 )
@@ -117,7 +116,7 @@ func countingLoader(calls *atomic.Int64, d time.Duration, a Analysis) func(conte
 func BenchmarkStampede(b *testing.B) {
 	c := newClients(b)
 	ctx := context.Background()
-	a := emgresult.Synthesize(4, 2)
+	a := synthAnalysis(b, 4, 2)
 	// seq makes every stampede's key new: -count reruns a sub-benchmark
 	// against the same Redis, where an earlier run's keys are still cached.
 	var seq atomic.Int64
@@ -146,7 +145,7 @@ func BenchmarkStampede(b *testing.B) {
 // that the benchmark times complete stampedes.
 func TestStampede(t *testing.T) {
 	c := newClients(t)
-	a := emgresult.Synthesize(2, 0.5)
+	a := synthAnalysis(t, 2, 0.5)
 	for _, sc := range stampedeCases(t, c, 2) {
 		var calls atomic.Int64
 		if failed := stampede(t.Context(), sc, "stampede-test:"+sc.name, 20, countingLoader(&calls, time.Millisecond, a)); failed > 0 {

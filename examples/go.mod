@@ -3,6 +3,7 @@ module github.com/emgcache/emgcache/examples
 go 1.26.0
 
 replace (
+	github.com/emgcache/emgcache/emg => ../emg
 	github.com/emgcache/emgcache/health => ../health
 	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
@@ -10,6 +11,7 @@ replace (
 )
 
 require (
+	github.com/emgcache/emgcache/emg v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/health v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/middleware v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/patterns v0.0.0-00010101000000-000000000000
@@ -18,9 +20,10 @@ require (
 	github.com/mattn/go-isatty v0.0.24
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
-	gonum.org/v1/gonum v0.17.0
 	modernc.org/sqlite v1.62.0
 )
+
+require gonum.org/v1/gonum v0.17.0 // indirect
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
 )
 
 // maxAnalysisWindows bounds the windows of one analysis, summed over the

@@ -40,3 +40,6 @@
 //
 // Every error is a JSON object {"error": "..."}.
 package main
+
+// The shipped sample is generated; TestSampleFileIsGenerated keeps it so.
+//go:generate go run github.com/emgcache/emgcache/emg/cmd/gensample -o testdata/sample_emg.csv

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -43,9 +44,9 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &tooBig), errors.Is(err, emg.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, emg.ErrNotFound):
+	case errors.Is(err, recordstore.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, emg.ErrConflict):
+	case errors.Is(err, recordstore.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, errBadRequest),
 		errors.Is(err, store.ErrInvalidKey),
@@ -53,7 +54,7 @@ func statusOf(err error) int {
 		errors.Is(err, emg.ErrEmptyRecording),
 		errors.Is(err, emg.ErrBadSampleRate),
 		errors.Is(err, emg.ErrBadOptions),
-		errors.Is(err, emg.ErrBadPreferences):
+		errors.Is(err, recordstore.ErrBadPreferences):
 		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable

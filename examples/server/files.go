@@ -12,7 +12,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
 )
@@ -53,7 +54,7 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	meta, created, err := emg.Ingest(r.Context(), s.repo, reader, raw, rate)
+	meta, created, err := recordstore.Ingest(r.Context(), s.repo, reader, raw, rate)
 	if err != nil {
 		s.fail(w, r, err)
 		return

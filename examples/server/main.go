@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
 )
@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		log.Warn("CACHE_ADMIN_TOKEN is not set; generated an admin token for this run", "admin_token", token)
 	}
 
-	repo, err := emg.OpenRepository(ctx, cfg.dbPath)
+	repo, err := recordstore.Open(ctx, cfg.dbPath)
 	if err != nil {
 		return err
 	}

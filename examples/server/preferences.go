@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
 )
@@ -33,7 +33,7 @@ func (s *server) getPreferences(w http.ResponseWriter, r *http.Request) {
 	doc, err := patterns.Aside(r.Context(), s.patterns, key, preferencesTTL, func(ctx context.Context) (json.RawMessage, error) {
 		return s.repo.Preferences(ctx, userID)
 	})
-	if errors.Is(err, emg.ErrNotFound) {
+	if errors.Is(err, recordstore.ErrNotFound) {
 		err = &clientError{msg: "no preferences stored for this user", err: err}
 	}
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *server) putPreferences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body bytes.Buffer
-	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, emg.MaxPreferencesBytes)); err != nil {
+	if _, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, recordstore.MaxPreferencesBytes)); err != nil {
 		if statusOf(err) != http.StatusRequestEntityTooLarge {
 			err = badRequest("read preferences: %v", err)
 		}

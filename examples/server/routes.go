@@ -7,7 +7,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/health"
 	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/patterns"
@@ -28,7 +29,7 @@ const (
 
 // server holds what the handlers share. Its methods are the handlers.
 type server struct {
-	repo       *emg.Repository
+	repo       *recordstore.Repository
 	cache      *store.Cache
 	patterns   *patterns.Patterns
 	readers    map[string]emg.Reader

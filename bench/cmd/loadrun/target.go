@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/emgcache/emgcache/bench/internal/emgresult"
+	"github.com/emgcache/emgcache/emg"
 	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/store"
 )
@@ -71,7 +71,12 @@ func startInProcess(ctx context.Context, storeURL string, originDelay time.Durat
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(emgresult.Synthesize(4, 2))
+	a, err := sampleAnalysis()
+	if err != nil {
+		_ = cache.Close()
+		return nil, err
+	}
+	body, err := json.Marshal(a)
 	if err != nil {
 		_ = cache.Close()
 		return nil, err
@@ -350,4 +355,10 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// sampleAnalysis is the analysis of a recording of the shipped sample's
+// shape (4 channels, 2 s at 2 kHz), computed by emg.Analyze.
+func sampleAnalysis() (*emg.Analysis, error) {
+	return emg.Analyze(emg.Synthesize(emg.SynthOptions{}), emg.AnalysisOptions{})
 }

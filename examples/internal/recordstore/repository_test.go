@@ -1,4 +1,4 @@
-package emg_test
+package recordstore_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
 )
 
-func openRepo(t *testing.T, path string) *emg.Repository {
+func openRepo(t *testing.T, path string) *recordstore.Repository {
 	t.Helper()
-	repo, err := emg.OpenRepository(t.Context(), path)
+	repo, err := recordstore.Open(t.Context(), path)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, repo.Close()) })
 	return repo
@@ -83,10 +84,10 @@ func TestRepositoryNotFound(t *testing.T) {
 	repo := openRepo(t, ":memory:")
 	hash := emg.HashBytes([]byte("never stored"))
 	_, err := repo.Metadata(t.Context(), hash)
-	require.ErrorIs(t, err, emg.ErrNotFound)
+	require.ErrorIs(t, err, recordstore.ErrNotFound)
 	assert.Contains(t, err.Error(), hash)
 	_, err = repo.Raw(t.Context(), hash)
-	require.ErrorIs(t, err, emg.ErrNotFound)
+	require.ErrorIs(t, err, recordstore.ErrNotFound)
 }
 
 func TestRepositorySaveRejects(t *testing.T) {
@@ -96,11 +97,11 @@ func TestRepositorySaveRejects(t *testing.T) {
 		mutate func(*emg.Metadata)
 		want   error
 	}{
-		{name: "hash of other bytes", mutate: func(m *emg.Metadata) { m.FileHash = emg.HashBytes([]byte("other")) }, want: emg.ErrMetadataMismatch},
-		{name: "upper-case hash", mutate: func(m *emg.Metadata) { m.FileHash = "A" + m.FileHash[1:] }, want: emg.ErrMetadataMismatch},
-		{name: "wrong size", mutate: func(m *emg.Metadata) { m.SizeBytes++ }, want: emg.ErrMetadataMismatch},
-		{name: "stored with another sample rate", mutate: func(m *emg.Metadata) { m.SampleRate = 1000 }, want: emg.ErrConflict},
-		{name: "stored with another format", mutate: func(m *emg.Metadata) { m.Format = "c3d" }, want: emg.ErrConflict},
+		{name: "hash of other bytes", mutate: func(m *emg.Metadata) { m.FileHash = emg.HashBytes([]byte("other")) }, want: recordstore.ErrMetadataMismatch},
+		{name: "upper-case hash", mutate: func(m *emg.Metadata) { m.FileHash = "A" + m.FileHash[1:] }, want: recordstore.ErrMetadataMismatch},
+		{name: "wrong size", mutate: func(m *emg.Metadata) { m.SizeBytes++ }, want: recordstore.ErrMetadataMismatch},
+		{name: "stored with another sample rate", mutate: func(m *emg.Metadata) { m.SampleRate = 1000 }, want: recordstore.ErrConflict},
+		{name: "stored with another format", mutate: func(m *emg.Metadata) { m.Format = "c3d" }, want: recordstore.ErrConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,7 +142,7 @@ func TestRepositoryPersistsAcrossReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "emg.db")
 	raw := []byte("a\n1\n")
 
-	repo, err := emg.OpenRepository(ctx, path)
+	repo, err := recordstore.Open(ctx, path)
 	require.NoError(t, err)
 	_, err = repo.Save(ctx, testMetadata(raw), raw)
 	require.NoError(t, err)
@@ -188,13 +189,13 @@ func TestRepositoryConcurrentSaves(t *testing.T) {
 	}
 }
 
-func TestOpenRepositoryFails(t *testing.T) {
-	_, err := emg.OpenRepository(t.Context(), filepath.Join(t.TempDir(), "missing", "dir", "emg.db"))
+func TestOpenFails(t *testing.T) {
+	_, err := recordstore.Open(t.Context(), filepath.Join(t.TempDir(), "missing", "dir", "emg.db"))
 	require.Error(t, err)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = emg.OpenRepository(ctx, ":memory:")
+	_, err = recordstore.Open(ctx, ":memory:")
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -204,7 +205,7 @@ func TestIngest(t *testing.T) {
 	raw := []byte("biceps_l,triceps_l\n0.1,-0.2\n0.3,0.4\n0.5,0.6\n0.7,0.8\n")
 
 	before := time.Now()
-	meta, created, err := emg.Ingest(ctx, repo, emg.CSVReader{}, raw, 2000)
+	meta, created, err := recordstore.Ingest(ctx, repo, emg.CSVReader{}, raw, 2000)
 	require.NoError(t, err)
 	assert.True(t, created)
 	assert.Equal(t, emg.HashBytes(raw), meta.FileHash)
@@ -220,37 +221,18 @@ func TestIngest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, meta, stored, "returned metadata is what a later read sees")
 
-	again, created, err := emg.Ingest(ctx, repo, emg.CSVReader{}, raw, 2000)
+	again, created, err := recordstore.Ingest(ctx, repo, emg.CSVReader{}, raw, 2000)
 	require.NoError(t, err)
 	assert.False(t, created)
 	assert.Equal(t, meta, again, "a repeat upload reports the first one")
 
-	_, _, err = emg.Ingest(ctx, repo, emg.CSVReader{}, raw, 1000)
-	require.ErrorIs(t, err, emg.ErrConflict)
+	_, _, err = recordstore.Ingest(ctx, repo, emg.CSVReader{}, raw, 1000)
+	require.ErrorIs(t, err, recordstore.ErrConflict)
 
-	_, _, err = emg.Ingest(ctx, repo, emg.CSVReader{}, []byte("a,b\n1\n"), 2000)
+	_, _, err = recordstore.Ingest(ctx, repo, emg.CSVReader{}, []byte("a,b\n1\n"), 2000)
 	require.ErrorIs(t, err, emg.ErrMalformed)
-	_, _, err = emg.Ingest(ctx, repo, emg.CSVReader{}, raw, -1)
+	_, _, err = recordstore.Ingest(ctx, repo, emg.CSVReader{}, raw, -1)
 	require.ErrorIs(t, err, emg.ErrBadSampleRate)
-	_, _, err = emg.Ingest(ctx, repo, emg.CSVReader{}, nil, 2000)
+	_, _, err = recordstore.Ingest(ctx, repo, emg.CSVReader{}, nil, 2000)
 	require.ErrorIs(t, err, emg.ErrEmptyRecording)
-}
-
-func TestHashBytes(t *testing.T) {
-	assert.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", emg.HashBytes(nil))
-	assert.Equal(t, emg.HashBytes([]byte("abc")), emg.HashBytes([]byte("abc")))
-	assert.NotEqual(t, emg.HashBytes([]byte("abc")), emg.HashBytes([]byte("abd")))
-}
-
-func TestNewMetadata(t *testing.T) {
-	rec := recording(500, []float64{1, 2, 3}, []float64{4, 5, 6})
-	raw := []byte("raw")
-	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.FixedZone("CET", 3600))
-	meta := emg.NewMetadata("csv", rec, raw, at)
-	assert.Equal(t, emg.Metadata{
-		FileHash: emg.HashBytes(raw), Format: "csv", Channels: []string{"a", "b"}, SampleRate: 500,
-		Samples: 3, DurationSeconds: 3.0 / 500, SizeBytes: 3, UploadedAt: at.UTC(),
-	}, meta)
-	rec.Channels[0] = "changed"
-	assert.Equal(t, "a", meta.Channels[0], "channels are copied")
 }

@@ -1,4 +1,4 @@
-package emg
+package recordstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 func TestPreferences(t *testing.T) {
 	ctx := context.Background()
-	repo, err := OpenRepository(ctx, ":memory:")
+	repo, err := Open(ctx, ":memory:")
 	require.NoError(t, err)
 	defer repo.Close()
 

@@ -9,9 +9,7 @@ import (
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
-//go:generate go run ./cmd/gensample -o ../../server/testdata/sample_emg.csv
-
-// Defaults for the zero value of [SynthOptions]; the server's
+// Defaults for the zero value of [SynthOptions]; the example server's
 // testdata/sample_emg.csv is Synthesize(SynthOptions{}) written by
 // [WriteCSV], so it is sampled at DefaultSynthSampleRate.
 const (

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
 )
 
 func TestCSVReaderParses(t *testing.T) {

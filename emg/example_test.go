@@ -1,13 +1,12 @@
 package emg_test
 
 import (
-	"context"
 	"fmt"
 	"log"
 	"math"
 	"strings"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
 )
 
 func ExampleHashBytes() {
@@ -55,27 +54,6 @@ func ExampleAnalyze() {
 	// zero crossings 99, 99 per second
 	// mean frequency 50 Hz, median frequency 50 Hz
 	// 7 windows of 0.25 s, 50% overlap
-}
-
-func ExampleIngest() {
-	ctx := context.Background()
-	repo, err := emg.OpenRepository(ctx, ":memory:")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer repo.Close()
-
-	raw := []byte("biceps_l,triceps_l\n0.12,-0.03\n-0.08,0.01\n")
-	for range 2 {
-		meta, created, err := emg.Ingest(ctx, repo, emg.CSVReader{}, raw, 2000)
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(meta.FileHash[:12], meta.Channels, meta.Samples, created)
-	}
-	// Output:
-	// 53d0c7f88a01 [biceps_l triceps_l] 2 true
-	// 53d0c7f88a01 [biceps_l triceps_l] 2 false
 }
 
 func ExampleSynthesize() {

@@ -1,11 +1,12 @@
 // Command gensample writes the deterministic sample recording that the
 // example server ships as testdata/sample_emg.csv (sampled at 2000 Hz).
 //
-// From the examples module:
+// From the emg module:
 //
-//	go run ./internal/emg/cmd/gensample -o server/testdata/sample_emg.csv
+//	go run ./cmd/gensample -o ../examples/server/testdata/sample_emg.csv
 //
-// or "go generate ./internal/emg". Without -o it writes to standard output.
+// or "go generate ./server" from the examples module. Without -o it writes
+// to standard output.
 package main
 
 import (
@@ -14,7 +15,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-package emg
+package recordstore
 
 import (
 	"context"

@@ -2,24 +2,16 @@ package emg_test
 
 import (
 	"bytes"
-	"os"
 	"testing"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
 )
 
 // BenchmarkAnalyze measures the work a cache in front of Analyze saves: the
-// shipped sample (4 channels, 2 s at 2 kHz) and a longer session (8
+// example server's sample (4 channels, 2 s at 2 kHz) and a longer session (8
 // channels, 60 s at 2 kHz).
 func BenchmarkAnalyze(b *testing.B) {
-	raw, err := os.ReadFile(sampleFile)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sample, err := emg.CSVReader{}.Read(bytes.NewReader(raw), emg.DefaultSynthSampleRate)
-	if err != nil {
-		b.Fatal(err)
-	}
+	sample := emg.Synthesize(emg.SynthOptions{})
 	session := emg.Synthesize(emg.SynthOptions{DurationSeconds: 60, Channels: []string{
 		"biceps_l", "biceps_r", "triceps_l", "triceps_r", "deltoid_l", "deltoid_r", "trapezius_l", "trapezius_r",
 	}})
@@ -38,13 +30,14 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
-// BenchmarkCSVReader measures parsing the shipped sample, which an analysis
-// request pays on top of Analyze when it starts from raw bytes.
+// BenchmarkCSVReader measures parsing the example server's sample, which an
+// analysis request pays on top of Analyze when it starts from raw bytes.
 func BenchmarkCSVReader(b *testing.B) {
-	raw, err := os.ReadFile(sampleFile)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := emg.WriteCSV(&buf, emg.Synthesize(emg.SynthOptions{})); err != nil {
 		b.Fatal(err)
 	}
+	raw := buf.Bytes()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {

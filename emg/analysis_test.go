@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/emgcache/emgcache/examples/internal/emg"
+	"github.com/emgcache/emgcache/emg"
 )
 
 // sine returns amplitude·sin(2πft + phase) sampled at fs for duration

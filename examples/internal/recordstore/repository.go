@@ -1,4 +1,4 @@
-package emg
+package recordstore
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	// Registers the pure-Go "sqlite" driver, so the server builds without
 	// cgo.
 	_ "modernc.org/sqlite"
+
+	"github.com/emgcache/emgcache/emg"
 )
 
 // Repository errors.
@@ -46,13 +48,13 @@ CREATE TABLE IF NOT EXISTS recordings (
 )`
 
 // Repository is the system of record for uploaded recordings: raw bytes and
-// their [Metadata], keyed by content hash, in SQLite. It is safe for
+// their [emg.Metadata], keyed by content hash, in SQLite. It is safe for
 // concurrent use.
 type Repository struct {
 	db *sql.DB
 }
 
-// OpenRepository opens (creating if needed) the SQLite database at path and
+// Open opens (creating if needed) the SQLite database at path and
 // its schema.
 //
 // path is a file name, a "file:" URI, or ":memory:" (or "") for a private
@@ -60,7 +62,7 @@ type Repository struct {
 // so concurrent readers and writers wait instead of failing. An in-memory
 // database exists per connection, so it is limited to one connection and
 // lives until Close; it suits tests and demos.
-func OpenRepository(ctx context.Context, path string) (*Repository, error) {
+func Open(ctx context.Context, path string) (*Repository, error) {
 	memory := path == "" || path == ":memory:" ||
 		strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory")
 	dsn := path
@@ -109,8 +111,8 @@ func fileParams() string {
 // [ErrMetadataMismatch]. A zero meta.UploadedAt is stamped with the current
 // time. Saving stored bytes with a different format or sample rate fails
 // with [ErrConflict].
-func (r *Repository) Save(ctx context.Context, meta Metadata, raw []byte) (created bool, err error) {
-	if got := HashBytes(raw); meta.FileHash != got {
+func (r *Repository) Save(ctx context.Context, meta emg.Metadata, raw []byte) (created bool, err error) {
+	if got := emg.HashBytes(raw); meta.FileHash != got {
 		return false, fmt.Errorf("save %s: raw bytes hash to %s: %w", meta.FileHash, got, ErrMetadataMismatch)
 	}
 	if meta.SizeBytes != int64(len(raw)) {
@@ -154,9 +156,9 @@ func (r *Repository) Save(ctx context.Context, meta Metadata, raw []byte) (creat
 
 // Metadata returns the metadata stored under fileHash, or an error wrapping
 // [ErrNotFound].
-func (r *Repository) Metadata(ctx context.Context, fileHash string) (Metadata, error) {
+func (r *Repository) Metadata(ctx context.Context, fileHash string) (emg.Metadata, error) {
 	var (
-		meta               Metadata
+		meta               emg.Metadata
 		channels, uploaded string
 	)
 	err := r.db.QueryRowContext(ctx, `
@@ -165,16 +167,16 @@ func (r *Repository) Metadata(ctx context.Context, fileHash string) (Metadata, e
 		Scan(&meta.FileHash, &meta.Format, &channels, &meta.SampleRate, &meta.Samples, &meta.DurationSeconds,
 			&meta.SizeBytes, &uploaded)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Metadata{}, fmt.Errorf("metadata %s: %w", fileHash, ErrNotFound)
+		return emg.Metadata{}, fmt.Errorf("metadata %s: %w", fileHash, ErrNotFound)
 	}
 	if err != nil {
-		return Metadata{}, fmt.Errorf("metadata %s: %w", fileHash, err)
+		return emg.Metadata{}, fmt.Errorf("metadata %s: %w", fileHash, err)
 	}
 	if err := json.Unmarshal([]byte(channels), &meta.Channels); err != nil {
-		return Metadata{}, fmt.Errorf("metadata %s: decode channels: %w", fileHash, err)
+		return emg.Metadata{}, fmt.Errorf("metadata %s: decode channels: %w", fileHash, err)
 	}
 	if meta.UploadedAt, err = time.Parse(time.RFC3339Nano, uploaded); err != nil {
-		return Metadata{}, fmt.Errorf("metadata %s: decode upload time: %w", fileHash, err)
+		return emg.Metadata{}, fmt.Errorf("metadata %s: decode upload time: %w", fileHash, err)
 	}
 	return meta, nil
 }
