@@ -47,9 +47,13 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 		}
 	}
 	if res == nil {
+		caller := ctx
 		ctx, cancel := c.batchTimeout(ctx, len(full))
 		res = c.be.getMany(ctx, full)
 		cancel()
+		for i := range res {
+			res[i].err = callerOwns(caller, res[i].err)
+		}
 		if done != nil {
 			done(firstFailure(res))
 		}
@@ -118,9 +122,13 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) []error {
 				res[i] = err
 			}
 		} else {
+			caller := ctx
 			ctx, cancel := c.batchTimeout(ctx, len(send))
 			res = c.be.setMany(ctx, send)
 			cancel()
+			for i := range res {
+				res[i] = callerOwns(caller, res[i])
+			}
 			done(firstErr(res))
 		}
 	} else {

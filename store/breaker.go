@@ -97,14 +97,14 @@ func (b *breaker) current() BreakerState {
 }
 
 // isNotBackendFailure tells the breaker which errors say nothing about
-// Redis' health: a miss, a caller's own cancellation, bad input, and Redis
+// Redis' health: a miss, a caller's own cancellation or deadline, bad input, and Redis
 // replies that prove the server is up and answering.
 func isNotBackendFailure(err error) bool {
 	if err == nil {
 		return false
 	}
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalidKey) ||
-		errors.Is(err, ErrInvalidPattern) || errors.Is(err, context.Canceled) {
+		errors.Is(err, ErrInvalidPattern) || errors.Is(err, context.Canceled) || isCallerDone(err) {
 		return true
 	}
 	if rueidis.IsRedisNil(err) {

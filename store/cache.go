@@ -185,6 +185,7 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 	}
 	if c.br == nil || c.br.closed() {
 		v, local, err := c.be.get(ctx, full)
+		err = callerOwns(ctx, err)
 		if c.br != nil && !local {
 			c.br.record(err)
 		}
@@ -199,6 +200,7 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 		return "", 0, err
 	}
 	v, local, err := c.be.get(ctx, full)
+	err = callerOwns(ctx, err)
 	done(err)
 	return c.finishGet(ctx, full, v, local, err, start, counted)
 }
@@ -228,7 +230,7 @@ func (c *Cache) finishGet(ctx context.Context, full, v string, local bool, err e
 		}
 		return "", 0, ErrNotFound
 	}
-	if c.stale != nil && counted && !errors.Is(err, context.Canceled) {
+	if c.stale != nil && counted && !isCallerDone(err) {
 		if sv, _, serr := c.stale.get(ctx, full); serr == nil {
 			c.stats.hits.Add(1)
 			c.stats.staleHits.Add(1)
@@ -246,10 +248,40 @@ func (c *Cache) wrapErr(op, full string, err error) error {
 		return err
 	}
 	key := strings.TrimPrefix(full, c.cfg.KeyPrefix)
+	var ce *callerDoneError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%s %q: %w", op, key, ce.err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrClosed) {
 		return fmt.Errorf("%s %q: %w", op, key, err)
 	}
 	return fmt.Errorf("%s %q: %w: %w", op, key, ErrUnavailable, err)
+}
+
+// callerDoneError marks a failure that happened after the caller's own
+// context ended: it says nothing about Redis, so the breaker ignores it and
+// the caller gets its context's error back, not ErrUnavailable.
+type callerDoneError struct{ err error }
+
+func (e *callerDoneError) Error() string { return e.err.Error() }
+func (e *callerDoneError) Unwrap() error { return e.err }
+
+// callerOwns returns err as the caller's when ctx (the caller's context,
+// before the store bounded it by its own timeouts) has ended. A deadline of
+// the store's own, OpTimeout, leaves ctx alive and err a Redis failure.
+func callerOwns(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return &callerDoneError{err: cerr}
+	}
+	return err
+}
+
+func isCallerDone(err error) bool {
+	var ce *callerDoneError
+	return errors.As(err, &ce)
 }
 
 // do runs one non-read call through the breaker, the operation timeout
@@ -264,6 +296,11 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	if ctx.Err() != nil {
+		// The caller gave up before the call began: nothing to send.
+		c.stats.errors.Add(1)
+		return c.wrapErr(op, full, callerOwns(ctx, ctx.Err()))
+	}
 	start := time.Now()
 	var done func(error)
 	if c.br != nil {
@@ -273,11 +310,12 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 			return err
 		}
 	}
+	caller := ctx
 	cancel := context.CancelFunc(func() {})
 	if bounded {
 		ctx, cancel = c.withTimeout(ctx)
 	}
-	err := fn(ctx)
+	err := callerOwns(caller, fn(ctx))
 	cancel()
 	if done != nil {
 		done(err)

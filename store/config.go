@@ -32,8 +32,18 @@ const (
 	DefaultClientCacheTTL = 5 * time.Minute
 	// DefaultOpTimeout bounds every Redis call that has no earlier deadline.
 	DefaultOpTimeout = 500 * time.Millisecond
-	// DefaultDialTimeout bounds one connection attempt.
+	// DefaultDialTimeout bounds one connection attempt: a TCP (and TLS)
+	// handshake on a network where a round trip takes a millisecond, with
+	// room for a SYN retransmit on a loaded host.
 	DefaultDialTimeout = time.Second
+	// DefaultConnWriteTimeout is how long a connection may go without
+	// writing its pending commands or hearing back from Redis before it is
+	// declared dead and closed, taking its client-side cache with it. It is
+	// seconds, unlike OpTimeout, so that a stall of Redis (a fork, a slow
+	// script, a large value in transit) costs the calls that waited on it,
+	// not the connection: 10 s carries a 100 MiB value over a link of
+	// 100 Mbit/s or more.
+	DefaultConnWriteTimeout = 10 * time.Second
 	// DefaultBreakerFailures is how many consecutive failures open the breaker.
 	DefaultBreakerFailures = 5
 	// DefaultBreakerOpenTimeout is how long the breaker stays open before it
@@ -96,6 +106,14 @@ type Config struct {
 	// DefaultDialTimeout.
 	DialTimeout time.Duration
 
+	// ConnWriteTimeout bounds how long a connection may fail to write or
+	// get replies before it is closed and redialled (rueidis'
+	// ConnWriteTimeout; also the timeout of its keep-alive PINGs). Zero
+	// means DefaultConnWriteTimeout. It must exceed the longest time one
+	// value takes on the wire: entries near MaxEntryBytes (100 MiB) need
+	// seconds, and so does OpTimeout for the calls that move them.
+	ConnWriteTimeout time.Duration
+
 	// Breaker configures the circuit breaker in front of Redis.
 	Breaker BreakerConfig
 
@@ -129,6 +147,8 @@ const (
 	EnvMaxMemoryBytes   = "EMGCACHE_MAX_MEMORY_BYTES"
 	EnvClientCacheBytes = "EMGCACHE_CLIENT_CACHE_BYTES"
 	EnvOpTimeout        = "EMGCACHE_OP_TIMEOUT"
+	EnvDialTimeout      = "EMGCACHE_DIAL_TIMEOUT"
+	EnvConnWriteTimeout = "EMGCACHE_CONN_WRITE_TIMEOUT"
 	EnvStaleBytes       = "EMGCACHE_STALE_BYTES"
 )
 
@@ -173,6 +193,8 @@ func ConfigFromEnv() Config {
 	var maxEntry, clientCache int64
 	durVar(EnvDefaultTTL, &cfg.DefaultTTL)
 	durVar(EnvOpTimeout, &cfg.OpTimeout)
+	durVar(EnvDialTimeout, &cfg.DialTimeout)
+	durVar(EnvConnWriteTimeout, &cfg.ConnWriteTimeout)
 	intVar(EnvMaxEntryBytes, &maxEntry)
 	intVar(EnvMaxMemoryBytes, &cfg.MaxMemoryBytes)
 	intVar(EnvClientCacheBytes, &clientCache)
@@ -210,6 +232,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{cfg.ClientCacheTTL < 0, "negative ClientCacheTTL"},
 		{cfg.OpTimeout < 0, "negative OpTimeout"},
 		{cfg.DialTimeout < 0, "negative DialTimeout"},
+		{cfg.ConnWriteTimeout < 0, "negative ConnWriteTimeout"},
 		{cfg.Breaker.OpenTimeout < 0, "negative Breaker.OpenTimeout"},
 		{cfg.StaleBytes < 0, "negative StaleBytes"},
 	} {
@@ -237,6 +260,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.ConnWriteTimeout == 0 {
+		cfg.ConnWriteTimeout = DefaultConnWriteTimeout
 	}
 	if cfg.Breaker.ConsecutiveFailures == 0 {
 		cfg.Breaker.ConsecutiveFailures = DefaultBreakerFailures

@@ -45,10 +45,11 @@ func newRedisBackend(ctx context.Context, cfg Config) (*redisBackend, error) {
 	if cfg.TLSConfig != nil {
 		opt.TLSConfig = cfg.TLSConfig.Clone()
 	}
-	// The connection timeout is what bounds a read served through the
-	// client-side cache, which takes no per-call context so that a hit
-	// allocates nothing but its value.
-	opt.ConnWriteTimeout = cfg.OpTimeout
+	// The connection's own health check, apart from the per-call OpTimeout:
+	// a call that times out gives up alone, while its connection (and the
+	// client-side cache that lives and dies with it) survives a stall
+	// shorter than this.
+	opt.ConnWriteTimeout = cfg.ConnWriteTimeout
 	opt.DisableCache = cfg.ClientCacheBytes < 0
 	caches := newClientCaches()
 	if !opt.DisableCache {
@@ -146,15 +147,19 @@ func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error
 			return v, true, err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// A caller that already gave up gets its answer without a round trip.
+		return "", false, err
+	}
 	// A round trip: bound it here, where the context's cost is small next
 	// to the network's.
 	ctx, cancel := boundCtx(ctx, b.cfg.OpTimeout)
 	defer cancel()
 	var res rueidis.RedisResult
 	if cached {
-		res = cl.DoCache(ctx, cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
+		res = cl.DoCache(hide(ctx), cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
 	} else {
-		res = cl.Do(ctx, cl.B().Get().Key(key).Build())
+		res = cl.Do(hide(ctx), cl.B().Get().Key(key).Build())
 	}
 	return readValue(res)
 }
@@ -165,6 +170,25 @@ func boundCtx(ctx context.Context, d time.Duration) (context.Context, context.Ca
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, d)
+}
+
+// noDeadline is a context whose deadline rueidis cannot see. On a
+// connection without client-side caching, a call alone on it with a
+// deadline is sent synchronously with that deadline on the socket, and when
+// it passes rueidis closes the connection, failing every call behind it. Without a
+// visible deadline the call is pipelined and its context's end abandons
+// only the call; the connection's health is ConnWriteTimeout's business.
+type noDeadline struct{ context.Context }
+
+func (noDeadline) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// hide is ctx for rueidis: its end still ends the call, its deadline is not
+// put on the socket.
+func hide(ctx context.Context) context.Context {
+	if _, ok := ctx.Deadline(); !ok {
+		return ctx
+	}
+	return noDeadline{ctx}
 }
 
 // readValue takes the value out of a reply as a string: for a client-side
@@ -185,7 +209,7 @@ func (b *redisBackend) set(ctx context.Context, key string, value []byte, ttl ti
 	if err != nil {
 		return err
 	}
-	err = cl.Do(ctx, cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Px(ttl).Build()).Error()
+	err = cl.Do(hide(ctx), cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Px(ttl).Build()).Error()
 	b.caches.forget(key)
 	return err
 }
@@ -195,7 +219,7 @@ func (b *redisBackend) setNX(ctx context.Context, key string, value []byte, ttl 
 	if err != nil {
 		return false, err
 	}
-	err = cl.Do(ctx, cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Nx().Px(ttl).Build()).Error()
+	err = cl.Do(hide(ctx), cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Nx().Px(ttl).Build()).Error()
 	b.caches.forget(key)
 	if rueidis.IsRedisNil(err) {
 		return false, nil
@@ -218,7 +242,7 @@ func (b *redisBackend) unlink(ctx context.Context, cl rueidis.Client, keys []str
 	for _, k := range keys {
 		cmds = append(cmds, cl.B().Unlink().Key(k).Build())
 	}
-	res := cl.DoMulti(ctx, cmds...)
+	res := cl.DoMulti(hide(ctx), cmds...)
 	for _, k := range keys {
 		b.caches.forget(k)
 	}
@@ -242,7 +266,7 @@ func (b *redisBackend) delIfValue(ctx context.Context, key string, value []byte)
 	if err != nil {
 		return false, err
 	}
-	n, err := delIfValueScript.Exec(ctx, cl, []string{key}, []string{string(value)}).AsInt64()
+	n, err := delIfValueScript.Exec(hide(ctx), cl, []string{key}, []string{string(value)}).AsInt64()
 	b.caches.forget(key)
 	if err != nil {
 		return false, err
@@ -255,7 +279,7 @@ func (b *redisBackend) exists(ctx context.Context, key string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	n, err := cl.Do(ctx, cl.B().Exists().Key(key).Build()).AsInt64()
+	n, err := cl.Do(hide(ctx), cl.B().Exists().Key(key).Build()).AsInt64()
 	return n > 0, err
 }
 
@@ -264,7 +288,7 @@ func (b *redisBackend) ttl(ctx context.Context, key string) (time.Duration, erro
 	if err != nil {
 		return 0, err
 	}
-	ms, err := cl.Do(ctx, cl.B().Pttl().Key(key).Build()).AsInt64()
+	ms, err := cl.Do(hide(ctx), cl.B().Pttl().Key(key).Build()).AsInt64()
 	switch {
 	case err != nil:
 		return 0, err
@@ -290,7 +314,7 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 		for i, k := range keys {
 			cmds[i] = cl.B().Get().Key(k).Build()
 		}
-		for i, r := range cl.DoMulti(ctx, cmds...) {
+		for i, r := range cl.DoMulti(hide(ctx), cmds...) {
 			v, local, err := readValue(r)
 			out[i] = rawResult{value: v, local: local, err: err}
 		}
@@ -312,7 +336,7 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 	if len(cmds) == 0 {
 		return out
 	}
-	for j, r := range cl.DoMultiCache(ctx, cmds...) {
+	for j, r := range cl.DoMultiCache(hide(ctx), cmds...) {
 		v, local, err := readValue(r)
 		out[remote[j]] = rawResult{value: v, local: local, err: err}
 	}
@@ -332,7 +356,7 @@ func (b *redisBackend) setMany(ctx context.Context, items []Item) []error {
 	for _, it := range items {
 		cmds = append(cmds, cl.B().Set().Key(it.Key).Value(rueidis.BinaryString(it.Value)).Px(it.TTL).Build())
 	}
-	res := cl.DoMulti(ctx, cmds...)
+	res := cl.DoMulti(hide(ctx), cmds...)
 	for i, it := range items {
 		b.caches.forget(it.Key)
 		errs[i] = res[i].Error()
@@ -356,7 +380,7 @@ func (b *redisBackend) primaries(ctx context.Context) ([]rueidis.Client, error) 
 	out := make([]rueidis.Client, 0, len(nodes))
 	for addr, n := range nodes {
 		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
-		role, err := n.Do(rctx, n.B().Role().Build()).ToArray()
+		role, err := n.Do(hide(rctx), n.B().Role().Build()).ToArray()
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("role of %s: %w", addr, err)
@@ -389,7 +413,7 @@ func (b *redisBackend) scanNode(ctx context.Context, n rueidis.Client, match str
 	var cursor uint64
 	for {
 		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
-		e, err := n.Do(rctx, n.B().Scan().Cursor(cursor).Match(match).Count(unlinkBatch).Build()).AsScanEntry()
+		e, err := n.Do(hide(rctx), n.B().Scan().Cursor(cursor).Match(match).Count(unlinkBatch).Build()).AsScanEntry()
 		cancel()
 		if err != nil {
 			return fmt.Errorf("scan: %w", err)
@@ -443,7 +467,7 @@ func (b *redisBackend) ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return cl.Do(ctx, cl.B().Ping().Build()).Error()
+	return cl.Do(hide(ctx), cl.B().Ping().Build()).Error()
 }
 
 func (b *redisBackend) memory(ctx context.Context) (used, limit int64, err error) {
@@ -452,7 +476,7 @@ func (b *redisBackend) memory(ctx context.Context) (used, limit int64, err error
 		return 0, 0, err
 	}
 	for _, n := range nodes {
-		info, err := n.Do(ctx, n.B().Info().Section("memory").Build()).ToString()
+		info, err := n.Do(hide(ctx), n.B().Info().Section("memory").Build()).ToString()
 		if err != nil {
 			return 0, 0, err
 		}

@@ -325,3 +325,34 @@ func TestClusterIntegration(t *testing.T) {
 	assert.True(t, s.Healthy)
 	assert.Positive(t, s.MemoryBytes)
 }
+
+// A call that outlives OpTimeout gives up alone: the connection, and the
+// client-side cache that lives on it, survive a stall of Redis shorter
+// than ConnWriteTimeout.
+func TestSlowCallKeepsConnectionIntegration(t *testing.T) {
+	srv := storetest.NewServer(t)
+	ctx := context.Background()
+	c := openCache(t, store.Config{URL: srv.URL(), OpTimeout: 100 * time.Millisecond, // ConnWriteTimeout: the default
+		Breaker: store.BreakerConfig{ConsecutiveFailures: 100}})
+	require.NoError(t, c.Set(ctx, "k", []byte("v"), 0))
+	_, err := c.Get(ctx, "k")
+	require.NoError(t, err)
+	e, err := c.Lookup(ctx, "k")
+	require.NoError(t, err)
+	require.Equal(t, store.SourceLocal, e.Source)
+
+	require.NoError(t, srv.Pause())
+	t.Cleanup(func() { _ = srv.Resume() })
+	for range 3 {
+		_, err = c.Get(ctx, "uncached")
+		require.ErrorIs(t, err, store.ErrUnavailable)
+		require.ErrorIs(t, c.Set(ctx, "other", []byte("v"), 0), store.ErrUnavailable)
+	}
+	// A stall of a second, as a fork or a slow script may cause: longer
+	// than any call waits, far shorter than the connection's timeout.
+	time.Sleep(time.Second)
+	require.NoError(t, srv.Resume())
+	e, err = c.Lookup(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, store.SourceLocal, e.Source, "the timed-out calls closed the connection")
+}
