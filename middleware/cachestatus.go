@@ -25,18 +25,20 @@ const (
 // Reasons in the detail parameter of a bypass; implementation-specific per
 // RFC 9211, meant for whoever debugs a miss.
 const (
-	detailKey          = "key"          // no valid file hash, or a query that cannot be normalised
-	detailHeader       = "header"       // credentials or a header in BypassHeaders
-	detailUpgrade      = "upgrade"      // a protocol switch, never cached
-	detailRange        = "range"        // a partial request on a miss
-	detailPrecondition = "precondition" // If-Match or If-Unmodified-Since
-	detailNoStore      = "no-store"     // request Cache-Control: no-store
+	detailKey          = "key"            // no valid file hash, or a query that cannot be normalised
+	detailHeader       = "header"         // credentials or a header in BypassHeaders
+	detailUpgrade      = "upgrade"        // a protocol switch, never cached
+	detailRange        = "range"          // a partial request on a miss
+	detailPrecondition = "precondition"   // If-Match or If-Unmodified-Since
+	detailNoStore      = "no-store"       // request Cache-Control: no-store
+	detailOnlyIfCached = "only-if-cached" // request only-if-cached on a miss: 504
 )
 
 // Details of a stale response served (RFC 5861).
 const (
-	detailSWR = "stale-while-revalidate"
-	detailSIE = "stale-if-error"
+	detailSWR      = "stale-while-revalidate"
+	detailSIE      = "stale-if-error"
+	detailMaxStale = "max-stale" // the request accepted a stale response
 )
 
 // statusStrings holds the Cache-Status values that do not depend on the

@@ -34,7 +34,7 @@ func TestEntryRoundTrip(t *testing.T) {
 	got, raw := newEntry(t, http.StatusOK, h, body, storedAt.Add(1234567), life)
 	assert.Equal(t, http.StatusOK, got.status)
 	assert.Equal(t, storedAt.Add(time.Millisecond), got.storedAt.UTC(), "millisecond precision")
-	assert.Equal(t, life, lifetime{got.fresh, got.swr, got.sie})
+	assert.Equal(t, life, lifetime{fresh: got.fresh, swr: got.swr, sie: got.sie})
 	assert.Equal(t, string(body), got.body)
 	assert.Equal(t, raw, string(appendEntry(nil, got)), "re-encoding gives the same bytes")
 	assert.Equal(t, []string{"max-age=600", "stale-if-error=60"}, got.get("Cache-Control"))

@@ -35,12 +35,29 @@ func Invalidate(ctx context.Context, cache *store.Cache, fileHash string) (int64
 	if err != nil {
 		return 0, fmt.Errorf("middleware: invalidate: %w", err)
 	}
+	return invalidateGroup(ctx, cache, store.AnalysisPrefix+h+":", h)
+}
+
+// InvalidateKey is Invalidate for a KeyFunc that returns values other than
+// file hashes: it removes every response stored for the KeyFunc value key
+// (a file hash is accepted too, and means Invalidate). It fails with
+// store.ErrInvalidKey for "", which KeyFunc cannot return for a cached
+// request, and with store.ErrUnavailable when the store cannot be reached.
+func InvalidateKey(ctx context.Context, cache *store.Cache, key string) (int64, error) {
+	group, ok := groupFor(key)
+	if !ok {
+		return 0, fmt.Errorf("middleware: invalidate: %w: empty key", store.ErrInvalidKey)
+	}
+	return invalidateGroup(ctx, cache, group, key)
+}
+
+func invalidateGroup(ctx context.Context, cache *store.Cache, group, h string) (int64, error) {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
-	if err := cache.Set(ctx, tombstoneKey(h), nonce[:], tombstoneTTL); err != nil {
+	if err := cache.Set(ctx, tombstoneKey(group), nonce[:], tombstoneTTL); err != nil {
 		return 0, fmt.Errorf("middleware: invalidate %s: %w", h, err)
 	}
-	n, err := cache.DeletePattern(ctx, filePattern(h))
+	n, err := cache.DeletePattern(ctx, groupPattern(group))
 	if err != nil {
 		return n, fmt.Errorf("middleware: invalidate %s: %w", h, err)
 	}

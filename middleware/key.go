@@ -12,13 +12,18 @@ import (
 	"github.com/emgcache/emgcache/store"
 )
 
-// Key layout. Every response of one file lives under emg_analysis:{hash}:,
-// so that Invalidate finds all of them with one pattern:
+// Key layout. Every response of one KeyFunc value lives under one group
+// prefix, so that Invalidate finds all of them with one pattern. A value that
+// is an EMG file hash keeps the EMG layout:
 //
 //	emg_analysis:{hash}:{base}        the response to a URI, or its vary record
 //	emg_analysis:{hash}:{variant}     the response for one set of values of the
 //	                                  request headers the vary record names
 //	emg_analysis:{hash}:invalidated   Invalidate's tombstone
+//
+// Any other value v is hashed into the group, so that no byte of it reaches
+// the key or a SCAN pattern: http_response:{first 128 bits of SHA-256(v) in
+// hex}:{base}, and so on.
 //
 // base and variant are 32 hex digits: the first 128 bits of a SHA-256 of a
 // length-prefixed encoding of what makes responses differ. The encoding is
@@ -47,35 +52,79 @@ const maxQueryParams = 1000
 // pattern that removes a file's responses does not remove it.
 const tombstoneSuffix = ":invalidated"
 
+// HTTPResponsePrefix starts the keys of responses whose KeyFunc value is
+// not an EMG file hash.
+const HTTPResponsePrefix = "http_response:"
+
+// groupDomain separates the hash of a KeyFunc value from the key digests.
+const groupDomain = "group"
+
 type digest [16]byte
 
 // requestKey is where a request's responses live.
 type requestKey struct {
-	hash   string // the file hash, lower case
 	digest digest // of the method family, URI and KeyHeaders
-	base   string // emg_analysis:{hash}:{digest}
+	base   string // {group}{hex of digest}
 }
 
-// keyFor returns the base key of r for the file hash h, or false when r's
-// query cannot be normalised (a bad escape, a ';' separator, too many
-// parameters): net/url would drop parts of such a query, and a key must
-// never merge two requests a handler may tell apart.
-func keyFor(r *http.Request, h string, keyHeaders []string) (requestKey, bool) {
+// group is the prefix shared by every key of the request's KeyFunc value:
+// emg_analysis:{hash}: or http_response:{hex}:.
+func (k *requestKey) group() string { return k.base[:len(k.base)-2*len(digest{})] }
+
+// appendGroup appends the key prefix of a KeyFunc value, or returns false
+// for "".
+func appendGroup(dst []byte, v string) ([]byte, bool) {
+	if v == "" {
+		return dst, false
+	}
+	if h, ok := fileHash(v); ok {
+		dst = append(dst, store.AnalysisPrefix...)
+		dst = append(dst, h...)
+		return append(dst, ':'), true
+	}
+	var stack [128]byte
+	in := appendField(stack[:0], keyVersion)
+	in = appendField(in, groupDomain)
+	in = append(in, v...)
+	d := sum(in)
+	dst = append(dst, HTTPResponsePrefix...)
+	dst = hex.AppendEncode(dst, d[:])
+	return append(dst, ':'), true
+}
+
+// groupFor returns the key prefix of a KeyFunc value, or false for "".
+func groupFor(v string) (string, bool) {
+	b, ok := appendGroup(nil, v)
+	return string(b), ok
+}
+
+// keyFor returns the base key of r for the KeyFunc value v, or false when v
+// is "" or r's query cannot be normalised (a bad escape, a ';' separator,
+// too many parameters): net/url would drop parts of such a query, and a key
+// must never merge two requests a handler may tell apart. host, when not
+// "", replaces the request's Host (Options.CanonicalHost).
+func keyFor(r *http.Request, v string, keyHeaders []string, host string) (requestKey, bool) {
 	var stack [512]byte
-	in, ok := appendBaseInput(stack[:0], r, keyHeaders)
+	in, ok := appendBaseInput(stack[:0], r, keyHeaders, host)
 	if !ok {
 		return requestKey{}, false
 	}
 	d := sum(in)
-	return requestKey{hash: h, digest: d, base: digestKey(h, d)}, true
+	var kb [len(store.AnalysisPrefix) + 128 + 1 + 2*len(digest{})]byte
+	b, ok := appendGroup(kb[:0], v)
+	if !ok {
+		return requestKey{}, false
+	}
+	return requestKey{digest: d, base: string(hex.AppendEncode(b, d[:]))}, true
 }
 
 // appendBaseInput appends the encoding of everything that selects a
 // response regardless of Vary: the method family (GET and HEAD share
 // entries), scheme, host, escaped path, query parameters sorted by name
 // (the values of one name keep their order, which handlers may rely on),
-// and the values of the configured KeyHeaders.
-func appendBaseInput(dst []byte, r *http.Request, keyHeaders []string) ([]byte, bool) {
+// and the values of the configured KeyHeaders. host, when not "", stands
+// for the request's Host.
+func appendBaseInput(dst []byte, r *http.Request, keyHeaders []string, host string) ([]byte, bool) {
 	if r.URL == nil {
 		return dst, false
 	}
@@ -87,10 +136,13 @@ func appendBaseInput(dst []byte, r *http.Request, keyHeaders []string) ([]byte, 
 		scheme = "https"
 	}
 	dst = appendField(dst, scheme)
+	if host == "" {
+		host = r.Host
+	}
 	// Host names are case-insensitive; fold without allocating.
-	dst = binary.AppendUvarint(dst, uint64(len(r.Host)))
-	for i := 0; i < len(r.Host); i++ {
-		c := r.Host[i]
+	dst = binary.AppendUvarint(dst, uint64(len(host)))
+	for i := 0; i < len(host); i++ {
+		c := host[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -171,7 +223,7 @@ func variantKey(k *requestKey, rec *varyRecord, h http.Header) string {
 	in = append(in, k.digest[:]...)
 	in = append(in, rec.nonce[:]...)
 	in = appendHeaders(in, h, rec.names)
-	return digestKey(k.hash, sum(in))
+	return digestKey(k.group(), sum(in))
 }
 
 func appendField(dst []byte, s string) []byte {
@@ -184,22 +236,21 @@ func sum(in []byte) digest {
 	return digest(full[:len(digest{})])
 }
 
-// digestKey returns emg_analysis:{hash}:{hex of d} in one allocation.
-func digestKey(h string, d digest) string {
+// digestKey returns {group}{hex of d} in one allocation.
+func digestKey(group string, d digest) string {
 	var stack [len(store.AnalysisPrefix) + 128 + 1 + 2*len(digest{})]byte
-	b := append(stack[:0], store.AnalysisPrefix...)
-	b = append(b, h...)
-	b = append(b, ':')
+	b := append(stack[:0], group...)
 	b = hex.AppendEncode(b, d[:])
 	return string(b)
 }
 
-// filePattern matches every response of the file h and neither its
-// tombstone nor its bare emg_analysis:{hash} key, which belongs to the
-// cache-aside users of the store.
-func filePattern(h string) string { return store.AnalysisPrefix + h + ":[0-9a-f]*" }
+// groupPattern matches every response of a group and neither its
+// tombstone nor, for a file, its bare emg_analysis:{hash} key, which
+// belongs to the cache-aside users of the store.
+func groupPattern(group string) string { return group + "[0-9a-f]*" }
 
-func tombstoneKey(h string) string { return store.AnalysisPrefix + h + tombstoneSuffix }
+// tombstoneKey is {group}invalidated: the group ends with ':'.
+func tombstoneKey(group string) string { return group + tombstoneSuffix[1:] }
 
 // fileHash checks h like store.ValidateFileHash and returns it in lower
 // case, without allocating when it already is.

@@ -128,15 +128,15 @@ func FuzzKey(f *testing.F) {
 		}
 		m1, c1 := meaningOf(r1)
 		m2, c2 := meaningOf(r2)
-		key1, got1 := keyFor(r1, testHash, keyed)
-		key2, got2 := keyFor(r2, testHash, keyed)
+		key1, got1 := keyFor(r1, testHash, keyed, "")
+		key2, got2 := keyFor(r2, testHash, keyed, "")
 		require.Equal(t, c1, got1, "request 1 cacheable")
 		require.Equal(t, c2, got2, "request 2 cacheable")
 		if !c1 || !c2 {
 			return
 		}
-		in1, _ := appendBaseInput(nil, r1, keyed)
-		in2, _ := appendBaseInput(nil, r2, keyed)
+		in1, _ := appendBaseInput(nil, r1, keyed, "")
+		in2, _ := appendBaseInput(nil, r2, keyed, "")
 		same := m1.sameBase(m2)
 		require.Equal(t, same, bytes.Equal(in1, in2), "encodings of %+v and %+v", m1, m2)
 		require.Equal(t, same, key1.base == key2.base, "base keys of %+v and %+v", m1, m2)
@@ -172,6 +172,6 @@ func TestFileHash(t *testing.T) {
 
 func TestKeyForAllocations(t *testing.T) {
 	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/api/emg/analysis/" + testHash, RawQuery: "window=50&channel=EMG1"}, Header: http.Header{}}
-	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, testHash, nil) })
+	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, testHash, nil, "") })
 	assert.LessOrEqual(t, allocs, 1.0, "only the key string")
 }

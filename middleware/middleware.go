@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/emgcache/emgcache/middleware/internal/httpcache"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -61,7 +63,14 @@ type lookupResult struct {
 	record *varyRecord
 	// unreadable: the store held a value this version cannot decode.
 	unreadable bool
+	// prior is the stored response the fill revalidates: its validators go
+	// into the request, and a 304 freshens it (RFC 9111 §4.3).
+	prior *entry
 }
+
+// noRequestDirectives are those of a request without Cache-Control or
+// Pragma, the common case, which is not parsed.
+var noRequestDirectives = httpcache.Request{MaxAge: httpcache.Absent, MinFresh: httpcache.Absent, MaxStale: httpcache.Absent}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
@@ -78,15 +87,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.bypass(w, r, detailKey)
 		return
 	}
-	rd := requestDirectives{maxAge: absent}
+	rd := noRequestDirectives
 	if len(r.Header["Cache-Control"]) > 0 || len(r.Header["Pragma"]) > 0 {
-		rd = parseRequestDirectives(r.Header)
+		rd = httpcache.ParseRequest(r.Header)
 	}
 	switch {
-	case rd.noStore:
+	case rd.NoStore:
 		h.bypass(w, r, detailNoStore)
 		return
-	case rd.noCache:
+	case rd.NoCache:
 		h.forward(w, r, &k, lookupResult{fwd: fwdRequest, key: k.base}, nil, false)
 		return
 	}
@@ -94,15 +103,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lk := m.lookup(r, &k)
 	var stale *entry
 	if e := lk.entry; e != nil {
-		now := m.now()
-		age := max(now.Sub(e.storedAt), 0)
-		switch {
-		case age < e.fresh && (rd.maxAge == absent || age <= time.Duration(rd.maxAge)*time.Second):
+		age := m.age(e)
+		switch m.use(rd, e, age) {
+		case httpcache.UseFresh:
 			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
 			return
+		case httpcache.UseStale:
+			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailMaxStale), age)
+			return
+		}
+		switch {
 		case age < e.fresh:
+			// Fresh, but not fresh enough for the request's max-age or
+			// min-fresh.
 			lk.fwd = fwdRequest
-		case age < e.fresh+e.swr && rd.maxAge == absent:
+		case age < e.fresh+e.swr && rd.MaxAge == httpcache.Absent && rd.MinFresh == httpcache.Absent:
 			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailSWR), age)
 			h.revalidate(r, k, lk, e)
 			return
@@ -112,18 +127,56 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				stale = e
 			}
 		}
+		lk.prior = e
+	}
+	if rd.OnlyIfCached {
+		// RFC 9111 §5.2.1.7: nothing stored may answer, and the origin must
+		// not be asked.
+		m.gatewayTimeout(w, lk.fwd)
+		return
 	}
 	h.forward(w, r, &k, lk, stale, true)
 }
 
-// key returns the base key of r, or false when r cannot be cached: no
-// valid file hash, or a query that cannot be normalised.
-func (m *middleware) key(r *http.Request) (requestKey, bool) {
-	hash, ok := fileHash(m.cfg.keyFunc(r))
-	if !ok {
-		return requestKey{}, false
+// age is the current age of a stored response (RFC 9111 §4.2.3): its
+// storedAt is its arrival time less the age it already had then.
+func (m *middleware) age(e *entry) time.Duration { return max(m.now().Sub(e.storedAt), 0) }
+
+// use applies RFC 9111 §4.2 to a stored response for a request with
+// directives rd. Whether the response forbids stale use (must-revalidate
+// and the like) only matters to a request with max-stale, the only way to
+// be served a stale response here besides the stale-* windows, which the
+// entry's lifetime already closed for such responses; so its directives
+// are only read then.
+func (m *middleware) use(rd httpcache.Request, e *entry, age time.Duration) httpcache.Use {
+	forbidden := false
+	if rd.MaxStale != httpcache.Absent {
+		h := make(http.Header, len(m.cfg.targeted)+1)
+		for _, name := range append([]string{"Cache-Control"}, m.cfg.targeted...) {
+			if vs := e.get(name); vs != nil {
+				h[name] = vs
+			}
+		}
+		d, _ := httpcache.Directives(h, m.cfg.targeted)
+		forbidden = httpcache.StaleForbidden(d)
 	}
-	return keyFor(r, hash, m.cfg.keyHeaders)
+	return httpcache.Reusable(rd, e.fresh, age, forbidden)
+}
+
+// gatewayTimeout answers a request with only-if-cached that the cache
+// cannot: 504, as RFC 9111 §5.2.1.7 says.
+func (m *middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
+	dst := w.Header()
+	dst["Content-Type"] = []string{"application/json"}
+	addStatus(dst, m.cfg.status.forward(fwd, 0, false, false, detailOnlyIfCached))
+	w.WriteHeader(http.StatusGatewayTimeout)
+	_, _ = io.WriteString(w, `{"error":"not in cache and only-if-cached"}`+"\n")
+}
+
+// key returns the base key of r, or false when r cannot be cached: an
+// empty KeyFunc value, or a query that cannot be normalised.
+func (m *middleware) key(r *http.Request) (requestKey, bool) {
+	return keyFor(r, m.cfg.keyFunc(r), m.cfg.keyHeaders, m.cfg.host)
 }
 
 // bypassReason says why r must not be served from nor stored in the cache,
@@ -206,6 +259,10 @@ func (m *middleware) lookup(r *http.Request, k *requestKey) lookupResult {
 func (m *middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
 	dst := w.Header()
 	status := e.status
+	if _, ranged := r.Header["Range"]; ranged && status == http.StatusOK {
+		m.serveContent(w, r, e, cacheStatus, age)
+		return
+	}
 	if notModified(r.Header, e) {
 		status = http.StatusNotModified
 		for _, name := range notModifiedHeaders {
@@ -218,17 +275,7 @@ func (m *middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry
 			dst[e.headers[i].name] = e.headers[i].values
 		}
 	}
-	// Age and Cache-Status share one allocation.
-	own := make([]string, 2)
-	own[0], own[1] = strconv.FormatInt(seconds(age), 10), cacheStatus
-	if age >= 0 {
-		dst["Age"] = own[0:1:1]
-	}
-	if prior := dst[headerCacheStatus]; len(prior) == 0 {
-		dst[headerCacheStatus] = own[1:2:2]
-	} else {
-		addStatus(dst, cacheStatus)
-	}
+	setAgeAndStatus(dst, age, cacheStatus)
 	w.WriteHeader(status)
 	if status != http.StatusNotModified && r.Method != http.MethodHead && len(e.body) > 0 {
 		// net/http's writer copies a string into its buffer without
@@ -237,8 +284,37 @@ func (m *middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry
 	}
 }
 
-// noAge marks a response that was just generated, which carries no Age.
-const noAge = -1
+// serveContent answers a Range request from a stored complete 200 with
+// http.ServeContent, which also evaluates every precondition (If-Range,
+// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) against
+// the stored ETag and Last-Modified: 206 for a satisfiable range, 416
+// otherwise, 200 when If-Range does not match.
+func (m *middleware) serveContent(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
+	dst := w.Header()
+	for i := range e.headers {
+		dst[e.headers[i].name] = e.headers[i].values
+	}
+	// ServeContent writes its own Last-Modified from the time it is given.
+	var modified time.Time
+	if lm := e.get("Last-Modified"); len(lm) == 1 {
+		modified, _ = httpcache.ParseHTTPDate(lm[0])
+	}
+	setAgeAndStatus(dst, age, cacheStatus)
+	http.ServeContent(w, r, "", modified, strings.NewReader(e.body))
+}
+
+// setAgeAndStatus sets Age (RFC 9111 §5.1) and adds this cache's
+// Cache-Status; both share one allocation.
+func setAgeAndStatus(dst http.Header, age time.Duration, cacheStatus string) {
+	own := make([]string, 2)
+	own[0], own[1] = strconv.FormatInt(httpcache.AgeSeconds(age), 10), cacheStatus
+	dst["Age"] = own[0:1:1]
+	if prior := dst[headerCacheStatus]; len(prior) == 0 {
+		dst[headerCacheStatus] = own[1:2:2]
+	} else {
+		addStatus(dst, cacheStatus)
+	}
+}
 
 // forward sends a GET or HEAD the cache cannot answer to the handler. A
 // GET goes through a fill: shared with concurrent requests for the same
@@ -309,7 +385,7 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 	case late:
 		m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
 	default:
-		m.serveEntry(w, r, e, m.cfg.status.forward(res.fwd, res.fwdStatus, res.stored, true, ""), noAge)
+		m.serveEntry(w, r, e, m.cfg.status.forward(res.fwd, res.fwdStatus, res.stored, true, ""), m.age(e))
 	}
 }
 
@@ -339,7 +415,7 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 	var epoch string
 	if storeUp {
 		var err error
-		if epoch, err = m.epoch(r.Context(), k.hash); err != nil {
+		if epoch, err = m.epoch(r.Context(), k.group()); err != nil {
 			m.report(r, fmt.Errorf("middleware: read tombstone: %w", err))
 			storeUp = false
 		}
@@ -351,7 +427,7 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 	})
 	defer rec.release()
 	start := m.now()
-	h.next.ServeHTTP(rec, fillRequest(r))
+	h.next.ServeHTTP(rec, fillRequest(r, lk.prior))
 	if rec.passing {
 		if w != nil {
 			rec.copyTrailers(w.Header())
@@ -360,6 +436,14 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 	}
 	status, hdr, trailers := rec.finish()
 	now := m.now()
+	body, revalidated := rec.body, false
+	if status == http.StatusNotModified && lk.prior != nil {
+		// The handler confirmed the stored response (RFC 9111 §4.3.3): it
+		// is stored again, with the 304's fields merged in (§4.3.4).
+		if merged, ok := freshen(lk.prior, hdr, now); ok {
+			status, hdr, body, revalidated = lk.prior.status, merged, []byte(lk.prior.body), true
+		}
+	}
 
 	if stale != nil && errorStatus(status) && now.Sub(stale.storedAt) < stale.fresh+stale.sie {
 		publish(&fillResult{entry: stale, stale: true, fwd: fwdStale, fwdStatus: status})
@@ -368,15 +452,30 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		}
 		return
 	}
-	life, ok := m.cfg.storeFor(status, hdr, now)
+	plan, ok := m.cfg.storeFor(r, status, hdr, start, now)
 	if !ok || trailers {
 		publish(notShared)
-		if w != nil {
-			rec.writeTo(w, m.cfg.status.forward(lk.fwd, status, false, false, ""))
+		if w == nil {
+			return
+		}
+		cs := m.cfg.status.forward(lk.fwd, rec.status, false, false, "")
+		if !revalidated {
+			rec.writeTo(w, cs)
+			return
+		}
+		// The client did not ask for the 304; it gets the response the 304
+		// confirmed, which its new fields made unstorable.
+		var e entry
+		if decodeEntry(string(encodeEntry(status, hdr, body, now, lifetime{})), &e) == nil {
+			m.serveEntry(w, r, &e, cs, 0)
 		}
 		return
 	}
-	raw := encodeEntry(status, hdr, rec.body, start, life)
+	for _, name := range plan.strip {
+		delete(hdr, name)
+	}
+	life := plan.life
+	raw := encodeEntry(status, hdr, body, now.Add(-plan.initialAge), life)
 	// Everyone is served the decoded stored form, exactly what later hits
 	// will see.
 	e := new(entry)
@@ -390,11 +489,11 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		return
 	}
 	stored := storeUp && len(raw) <= m.cfg.maxEntry
-	res := sharedResult(e, r, fillResult{stored: stored, fwd: lk.fwd, fwdStatus: status})
+	res := sharedResult(e, r, fillResult{stored: stored, fwd: lk.fwd, fwdStatus: rec.status})
 	names := res.varyNames
 	publish(res)
 	if w != nil {
-		m.serveEntry(w, r, e, m.cfg.status.forward(lk.fwd, status, stored, false, ""), noAge)
+		m.serveEntry(w, r, e, m.cfg.status.forward(lk.fwd, rec.status, stored, false, ""), m.age(e))
 		// The client need not wait for the store.
 		_ = http.NewResponseController(w).Flush()
 	}
@@ -402,13 +501,13 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())
-	if cur, err := m.epoch(ctx, k.hash); err != nil || cur != epoch {
+	if cur, err := m.epoch(ctx, k.group()); err != nil || cur != epoch {
 		if err != nil {
 			m.report(r, fmt.Errorf("middleware: read tombstone: %w", err))
 		}
 		return
 	}
-	ttl := e.storedAt.Add(life.fresh + max(life.swr, life.sie)).Sub(now)
+	ttl := e.storedAt.Add(life.fresh + max(life.swr, life.sie) + life.keep).Sub(now)
 	if ttl < time.Millisecond {
 		return
 	}
@@ -485,7 +584,7 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 	for _, name := range append(conditionalHeaders, "Range", "If-Range") {
 		delete(bg.Header, name)
 	}
-	lk.fwd = fwdStale
+	lk.fwd, lk.prior = fwdStale, stale
 	go func() {
 		defer func() {
 			// Nobody would recover a panic on this goroutine: it would end
@@ -524,23 +623,66 @@ func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 }
 
 // fillRequest is r without the preconditions the cache evaluates itself,
-// so that the handler produces the full response.
-func fillRequest(r *http.Request) *http.Request {
+// so that the handler produces the full response; when prior, the stored
+// response being revalidated, has validators, they replace the client's
+// (RFC 9111 §4.3.1), so that the handler may answer 304.
+func fillRequest(r *http.Request, prior *entry) *http.Request {
+	var validators http.Header
+	if prior != nil {
+		validators = httpcache.ValidatorsFor(entryHeader(prior, "Etag", "Last-Modified"))
+	}
+	clean := len(validators) == 0
 	for _, name := range conditionalHeaders {
 		if _, ok := r.Header[name]; ok {
-			r = r.Clone(r.Context())
-			for _, name := range conditionalHeaders {
-				delete(r.Header, name)
-			}
-			return r
+			clean = false
 		}
+	}
+	if clean {
+		return r
+	}
+	r = r.Clone(r.Context())
+	for _, name := range conditionalHeaders {
+		delete(r.Header, name)
+	}
+	for name, vs := range validators {
+		r.Header[name] = vs
 	}
 	return r
 }
 
-// epoch reads the file's tombstone: "" if it was never invalidated.
-func (m *middleware) epoch(ctx context.Context, hash string) (string, error) {
-	v, err := m.cache.Peek(ctx, tombstoneKey(hash))
+// freshen returns the header of prior updated by a 304's header h304, or
+// false when the 304 is not about prior (RFC 9111 §4.3.4). A 304 without a
+// Date gets the time it arrived, as RFC 9110 §6.6.1 lets a recipient do:
+// the stored Date would otherwise make the freshened response as old as the
+// first one.
+func freshen(prior *entry, h304 http.Header, arrived time.Time) (http.Header, bool) {
+	if len(h304["Date"]) == 0 {
+		h304["Date"] = []string{httpcache.FormatHTTPDate(arrived)}
+	}
+	stored := make(http.Header, len(prior.headers))
+	for _, hd := range prior.headers {
+		stored[hd.name] = hd.values
+	}
+	if !httpcache.Freshens(stored, h304) {
+		return nil, false
+	}
+	return httpcache.Merge(stored, h304), true
+}
+
+// entryHeader returns the named fields of e as a header.
+func entryHeader(e *entry, names ...string) http.Header {
+	h := make(http.Header, len(names))
+	for _, name := range names {
+		if vs := e.get(name); vs != nil {
+			h[name] = vs
+		}
+	}
+	return h
+}
+
+// epoch reads the group's tombstone: "" if it was never invalidated.
+func (m *middleware) epoch(ctx context.Context, group string) (string, error) {
+	v, err := m.cache.Peek(ctx, tombstoneKey(group))
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}

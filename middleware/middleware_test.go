@@ -28,7 +28,7 @@ func TestMissThenHit(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code)
 		assert.Equal(t, `{"call":1}`, w.Body.String())
 		assertStatus(t, w, "fwd=uri-miss; fwd-status=200; stored")
-		assert.Empty(t, w.Header().Get("Age"), "a response just generated has no Age")
+		assert.Equal(t, "0", w.Header().Get("Age"), "every response from the store carries Age (RFC 9111 §4.2.3)")
 
 		clk.Advance(90 * time.Second)
 		w = get(h, http.MethodGet, analysis(fileA))
@@ -741,28 +741,78 @@ func TestRangeRequests(t *testing.T) {
 	assertStatus(t, w, "fwd=uri-miss; detail=range")
 
 	get(h, http.MethodGet, analysis(fileA))
-	// A cache may answer a range request with the whole representation.
-	w = get(h, http.MethodGet, analysis(fileA), "Range", "bytes=0-3")
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, "0123456789", w.Body.String())
-	assertStatus(t, w, "hit*")
-}
-
-func TestInvalidFileHashBypasses(t *testing.T) {
-	cache := openCache(t, store.Config{})
-	for _, hash := range []string{"", "abc", fileA[:31], fileA + "0", strings.Repeat("g", 32), "../" + fileA[3:]} {
-		t.Run(fmt.Sprintf("%q", hash), func(t *testing.T) {
-			o := &origin{}
-			mw := middleware.New(cache, middleware.Options{KeyFunc: func(*http.Request) string { return hash }})
-			h := mw(o)
-			for range 2 {
-				w := get(h, http.MethodGet, "/anything")
-				assert.Equal(t, http.StatusOK, w.Code)
-				assertStatus(t, w, "fwd=bypass; detail=key")
+	// On a hit, ranges are cut from the stored complete response.
+	for _, tc := range []struct {
+		name, rng, ifRange string
+		status             int
+		body, contentRange string
+	}{
+		{"first bytes", "bytes=0-3", "", http.StatusPartialContent, "0123", "bytes 0-3/10"},
+		{"suffix", "bytes=-2", "", http.StatusPartialContent, "89", "bytes 8-9/10"},
+		{"open-ended", "bytes=7-", "", http.StatusPartialContent, "789", "bytes 7-9/10"},
+		{"unsatisfiable", "bytes=20-30", "", http.StatusRequestedRangeNotSatisfiable, "", "bytes */10"},
+		{"If-Range with another ETag gets it all", "bytes=0-3", `"other"`, http.StatusOK, "0123456789", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hdrs := []string{"Range", tc.rng}
+			if tc.ifRange != "" {
+				hdrs = append(hdrs, "If-Range", tc.ifRange)
 			}
-			assert.EqualValues(t, 2, o.calls.Load())
+			w := get(h, http.MethodGet, analysis(fileA), hdrs...)
+			assert.Equal(t, tc.status, w.Code)
+			if tc.body != "" {
+				assert.Equal(t, tc.body, w.Body.String())
+			}
+			assert.Equal(t, tc.contentRange, w.Header().Get("Content-Range"))
+			assertStatus(t, w, "hit*")
 		})
 	}
+	assert.EqualValues(t, 2, o.calls.Load(), "the ranged miss and the full fill; every ranged hit from the store")
+}
+
+func TestEmptyKeyBypasses(t *testing.T) {
+	cache := openCache(t, store.Config{})
+	o := &origin{}
+	mw := middleware.New(cache, middleware.Options{KeyFunc: func(*http.Request) string { return "" }})
+	h := mw(o)
+	for range 2 {
+		w := get(h, http.MethodGet, "/anything")
+		assert.Equal(t, http.StatusOK, w.Code)
+		assertStatus(t, w, "fwd=bypass; detail=key")
+	}
+	assert.EqualValues(t, 2, o.calls.Load())
+}
+
+func TestKeyFuncAnyString(t *testing.T) {
+	for _, tc := range []struct {
+		value, prefix string
+	}{
+		{"abc", middleware.HTTPResponsePrefix},
+		{fileA[:31], middleware.HTTPResponsePrefix},
+		{strings.Repeat("g", 32), middleware.HTTPResponsePrefix},
+		{"../" + fileA[3:] + "*?[", middleware.HTTPResponsePrefix},
+		{strings.ToUpper(fileA), store.AnalysisPrefix + fileA + ":"},
+	} {
+		t.Run(fmt.Sprintf("%q", tc.value), func(t *testing.T) {
+			cache := openCache(t, store.Config{})
+			o := &origin{}
+			h := middleware.New(cache, middleware.Options{KeyFunc: func(*http.Request) string { return tc.value }})(o)
+			assertStatus(t, get(h, http.MethodGet, "/anything"), "fwd=uri-miss; fwd-status=200; stored")
+			assertStatus(t, get(h, http.MethodGet, "/anything"), "hit*")
+			assert.EqualValues(t, 1, o.calls.Load())
+			keys := storedKeys(t, cache)
+			require.Len(t, keys, 1)
+			assert.True(t, strings.HasPrefix(keys[0], tc.prefix), keys[0])
+			assert.NotContains(t, keys[0], "*", "no byte of the value reaches the key")
+
+			n, err := middleware.InvalidateKey(t.Context(), cache, tc.value)
+			require.NoError(t, err)
+			assert.EqualValues(t, 1, n)
+			assertStatus(t, get(h, http.MethodGet, "/anything"), "fwd=uri-miss; fwd-status=200; stored")
+		})
+	}
+	_, err := middleware.InvalidateKey(t.Context(), openCache(t, store.Config{}), "")
+	assert.ErrorIs(t, err, store.ErrInvalidKey)
 }
 
 func TestQueryThatCannotBeNormalisedBypasses(t *testing.T) {

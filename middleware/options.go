@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/emgcache/emgcache/middleware/internal/httpcache"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -28,12 +30,49 @@ const (
 	DefaultName = "emgcache"
 )
 
-// KeyFunc returns the file hash a request is about, as the router captured
-// it: r.PathValue("file_hash") for a ServeMux, mux.Vars(r)["file_hash"] for
-// gorilla/mux, chi.URLParam(r, "file_hash") for chi. The middleware checks
-// the hash with store.ValidateFileHash; a request whose hash is not a hex
-// digest (or is empty) goes to the handler uncached.
+// KeyFunc returns what a request is about, which groups its stored
+// responses for Invalidate: by default the file hash the router captured
+// (r.PathValue("file_hash") for a ServeMux, mux.Vars(r)["file_hash"] for
+// gorilla/mux, chi.URLParam(r, "file_hash") for chi). A value that is a hex
+// file hash is stored under the EMG layout (emg_analysis:{hash}:...); any
+// other non-empty string under http_response:{hash of the value}:..., and
+// InvalidateKey removes it. An empty string sends the request to the handler
+// uncached. The value only groups keys: the key itself always covers the
+// URI (see the package documentation).
 type KeyFunc func(r *http.Request) string
+
+// Semantics says who decides how long a response is reused.
+type Semantics int
+
+const (
+	// OwnedHandler, the default, is for handlers you write: every response
+	// the handler gives a storable status is stored for Options.TTL, or less
+	// if its own directives say so; Options.Statuses lists the statuses.
+	OwnedHandler Semantics = iota
+	// SharedCache is an RFC 9111 shared cache, for origins you do not own
+	// (examples/proxy): only the response's headers decide. Nothing without
+	// explicit freshness (s-maxage, max-age, Expires, or a targeted field) is
+	// stored unless heuristic freshness applies (a fraction of the time since
+	// Last-Modified, at most Options.MaxHeuristicFreshness) or it carries a
+	// validator to revalidate it with; any final status may be stored with
+	// explicit freshness; a response to a request with Authorization only
+	// with public, s-maxage or must-revalidate (§3.5); qualified private and
+	// no-cache drop the fields they name; TTL and Statuses are not used.
+	SharedCache
+)
+
+// DefaultTargetedField is this cache's own targeted Cache-Control field
+// (RFC 9213) when Options.TargetedField is empty.
+const DefaultTargetedField = "Emgcache-Cache-Control"
+
+// DefaultMaxHeuristicFreshness caps heuristic freshness in SharedCache mode
+// when Options.MaxHeuristicFreshness is 0.
+const DefaultMaxHeuristicFreshness = 24 * time.Hour
+
+// DefaultRevalidationWindow is how long SharedCache keeps a stale response
+// that has a validator, to revalidate it with a conditional request instead
+// of fetching it again, when Options.RevalidationWindow is 0.
+const DefaultRevalidationWindow = time.Hour
 
 // PathValue returns a KeyFunc that reads the named wildcard of a ServeMux
 // pattern. It only sees the wildcard when the middleware wraps the handler
@@ -152,6 +191,35 @@ type Options struct {
 	// DefaultName. It must be an HTTP token.
 	Name string
 
+	// Semantics chooses who decides freshness: OwnedHandler (the zero value)
+	// or SharedCache. See the package documentation for the table.
+	Semantics Semantics
+
+	// CanonicalHost, when set, stands for the request's Host in every key,
+	// so that a client cannot create entries (and runs of the handler) by
+	// sending Host headers of its choice, and so that "localhost" and
+	// "127.0.0.1" share entries. Set it to the one name the service is
+	// served as, or to any constant to leave the host out of the key. Empty,
+	// the default, keys on the Host header, lower-cased.
+	CanonicalHost string
+
+	// TargetedField is the response field that speaks to this cache alone
+	// (RFC 9213): when present and valid it replaces CDN-Cache-Control,
+	// which replaces Cache-Control (and Expires). Empty means
+	// DefaultTargetedField; "-" turns targeted fields off, CDN-Cache-Control
+	// included.
+	TargetedField string
+
+	// MaxHeuristicFreshness caps the heuristic freshness of SharedCache (a
+	// tenth of the time since Last-Modified). Zero means
+	// DefaultMaxHeuristicFreshness; negative turns heuristics off.
+	MaxHeuristicFreshness time.Duration
+
+	// RevalidationWindow is how long SharedCache keeps a stale response
+	// with an ETag or Last-Modified, to revalidate it with If-None-Match or
+	// If-Modified-Since. Zero means DefaultRevalidationWindow.
+	RevalidationWindow time.Duration
+
 	// OnError, when set, is called when the store fails (a lookup, a write,
 	// an unreadable entry) or a background revalidation panics. The request
 	// is served anyway: the store is never the reason a request fails.
@@ -169,6 +237,11 @@ type config struct {
 	bypass        map[string]string // request header → Cache-Status detail of the bypass
 	status        statusStrings
 	onError       func(*http.Request, error)
+	semantics     Semantics
+	host          string
+	targeted      []string // most specific first, canonical
+	heuristic     httpcache.Heuristic
+	revalidate    time.Duration
 }
 
 // newConfig validates opts and fills in the defaults. Bad configuration is a
@@ -186,12 +259,38 @@ func newConfig(cache *store.Cache, opts Options) config {
 		}
 	}
 	c := config{
-		keyFunc:  opts.KeyFunc,
-		ttl:      opts.TTL,
-		swr:      opts.StaleWhileRevalidate,
-		sie:      opts.StaleIfError,
-		maxEntry: cache.Config().MaxEntryBytes,
-		onError:  opts.OnError,
+		keyFunc:    opts.KeyFunc,
+		ttl:        opts.TTL,
+		swr:        opts.StaleWhileRevalidate,
+		sie:        opts.StaleIfError,
+		maxEntry:   cache.Config().MaxEntryBytes,
+		onError:    opts.OnError,
+		semantics:  opts.Semantics,
+		host:       strings.ToLower(opts.CanonicalHost),
+		revalidate: opts.RevalidationWindow,
+	}
+	if opts.Semantics != OwnedHandler && opts.Semantics != SharedCache {
+		panic(fmt.Sprintf("middleware: unknown Semantics %d", opts.Semantics))
+	}
+	switch opts.TargetedField {
+	case "-":
+	case "":
+		c.targeted = []string{DefaultTargetedField, httpcache.CDNCacheControl}
+	default:
+		c.targeted = []string{canonicalHeader("TargetedField", opts.TargetedField), httpcache.CDNCacheControl}
+	}
+	switch {
+	case opts.MaxHeuristicFreshness < 0:
+	case opts.MaxHeuristicFreshness == 0:
+		c.heuristic = httpcache.Heuristic{Fraction: httpcache.DefaultHeuristicFraction, Max: DefaultMaxHeuristicFreshness}
+	default:
+		c.heuristic = httpcache.Heuristic{Fraction: httpcache.DefaultHeuristicFraction, Max: opts.MaxHeuristicFreshness}
+	}
+	if c.revalidate < 0 {
+		panic(fmt.Sprintf("middleware: negative RevalidationWindow %v", c.revalidate))
+	}
+	if c.revalidate == 0 {
+		c.revalidate = DefaultRevalidationWindow
 	}
 	if c.keyFunc == nil {
 		c.keyFunc = PathValue(DefaultPathValue)
@@ -237,7 +336,13 @@ func newConfig(cache *store.Cache, opts Options) config {
 		"If-Match":            detailPrecondition,
 		"If-Unmodified-Since": detailPrecondition,
 	}
-	for _, h := range append(slices.Clone(credentialHeaders), bypass...) {
+	credentials := credentialHeaders
+	if c.semantics == SharedCache {
+		// RFC 9111 §3.5 decides per response whether one to Authorization
+		// may be stored.
+		credentials = slices.DeleteFunc(slices.Clone(credentials), func(h string) bool { return h == "Authorization" })
+	}
+	for _, h := range append(slices.Clone(credentials), bypass...) {
 		h = canonicalHeader("BypassHeaders", h)
 		if !slices.Contains(c.keyHeaders, h) {
 			c.bypass[h] = detailHeader

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emgcache/emgcache/store"
 )
 
 // Two file hashes of the lengths the EMG keys accept.
@@ -70,4 +73,19 @@ func assertStatus(t *testing.T, w *httptest.ResponseRecorder, want string) {
 		return
 	}
 	assert.Equal(t, want, last, "Cache-Status")
+}
+
+// storedKeys lists every key in the cache but tombstones.
+func storedKeys(t *testing.T, cache *store.Cache) []string {
+	t.Helper()
+	var keys []string
+	require.NoError(t, cache.Scan(t.Context(), "*", func(ks []string) error {
+		for _, k := range ks {
+			if !strings.HasSuffix(k, ":invalidated") {
+				keys = append(keys, k)
+			}
+		}
+		return nil
+	}))
+	return keys
 }
