@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emgcache/emgcache/middleware"
+	"github.com/emgcache/emgcache/store"
+)
+
+// Defaults of the command-line flags.
+const (
+	// defaultListen is where the proxy listens without -listen.
+	defaultListen = ":8081"
+	// defaultShutdownTimeout is how long in-flight requests get to finish
+	// after SIGINT or SIGTERM.
+	defaultShutdownTimeout = 10 * time.Second
+)
+
+// errUsage means the command line was wrong and the usage has been printed.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "proxy:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the command line and environment, validated.
+type config struct {
+	listen string
+	origin *url.URL
+	store  store.Config
+}
+
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	cfg := config{store: store.ConfigFromEnv()}
+	cfg.store.URL = strings.TrimSpace(getenv(store.EnvURL))
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: proxy -origin URL [-listen ADDR]
+
+A caching reverse proxy that follows RFC 9111 as a shared cache.
+
+Environment:
+  REDIS_URL   Redis to cache in; unset means the embedded in-memory cache
+  EMGCACHE_*  the store's settings (see the store package)
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.listen, "listen", defaultListen, "address to listen on")
+	origin := fs.String("origin", "", "origin server to proxy, as http://host:port (required)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, errUsage
+	}
+	u, err := url.Parse(*origin)
+	if err != nil || *origin == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(out, "proxy: -origin must be an http:// or https:// URL with a host, got %q\n", *origin)
+		fs.Usage()
+		return cfg, errUsage
+	}
+	cfg.origin = u
+	return cfg, nil
+}
+
+// run is the whole program: it serves until ctx ends, then shuts down and
+// returns nil. listening, when set, hears the address once the proxy
+// accepts connections.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, listening func(net.Addr)) error {
+	cfg, err := parseConfig(args, getenv, out)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	cache, err := store.Open(ctx, cfg.store)
+	if err != nil {
+		return fmt.Errorf("open cache: %w", err)
+	}
+	defer func() { _ = cache.Close() }()
+
+	srv := &http.Server{
+		Handler:           newProxy(cache, cfg.origin, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "origin", cfg.origin.String(),
+		"cache_backend", cache.Backend(), "redis_url", cfg.store.RedactedURL())
+	if listening != nil {
+		listening(ln.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	<-served
+	return nil
+}
+
+// newProxy is the middleware in SharedCache semantics around a reverse
+// proxy to origin. Keys are grouped by path (middleware.InvalidateKey with
+// a path removes its responses) and name the origin's host, never the
+// client's Host header.
+func newProxy(cache *store.Cache, origin *url.URL, log *slog.Logger) http.Handler {
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// SetURL also sends the origin's Host. X-Forwarded-* are not set:
+			// an origin that reflected X-Forwarded-Host into a body would let a
+			// client poison the entry everybody shares.
+			pr.SetURL(origin)
+		},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	mw := middleware.New(cache, middleware.Options{
+		Semantics:     middleware.SharedCache,
+		KeyFunc:       func(r *http.Request) string { return r.URL.Path },
+		CanonicalHost: origin.Host,
+		OnError: func(r *http.Request, err error) {
+			log.Warn("cache unavailable; request served from the origin", "path", r.URL.Path, "error", err)
+		},
+	})
+	return mw(rp)
+}
