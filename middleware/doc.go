@@ -15,20 +15,36 @@
 //
 // # Keys
 //
-// Responses are stored under emg_analysis:{file_hash}:{digest}, where the
-// digest covers what makes two responses differ: the method family (HEAD is
-// answered from the GET entry), scheme, host, escaped path, the query
-// parameters sorted by name, the headers in [Options.KeyHeaders], and the
-// request headers the response names in Vary. As HTTP caches do, the base
-// key of a URI whose responses carry Vary holds a small vary record listing
-// those headers, and each set of their values has a key of its own. A
-// request without a valid hex file hash goes to the handler uncached.
-// [Invalidate] removes every stored response of one file.
+// The key covers what makes two responses differ: the method family (HEAD is
+// answered from the GET entry), scheme, host (the Host header, or
+// [Options.CanonicalHost]), escaped path, the query parameters sorted by
+// name, the headers in [Options.KeyHeaders], and the request headers the
+// response names in Vary. As HTTP caches do, the base key of a URI whose
+// responses carry Vary holds a small vary record listing those headers, and
+// each set of their values has a key of its own. The [KeyFunc] value groups
+// keys: a hex file hash gives emg_analysis:{file_hash}:{digest}, any other
+// string http_response:{its SHA-256}:{digest}, and an empty one sends the
+// request to the handler uncached. [Invalidate] and [InvalidateKey] remove a
+// group.
+//
+// # Two semantics
+//
+// [OwnedHandler], the default, is for handlers you write: your TTL applies,
+// and the response's directives can only shorten it. [SharedCache] is an
+// RFC 9111 shared cache for origins you do not own (examples/proxy): the
+// response alone decides, heuristic freshness included. Both compute Age as
+// RFC 9111 §4.2.3 says, parse dates strictly, revalidate stale responses
+// with their ETag or Last-Modified and merge a 304 into the stored response,
+// obey the targeted fields of RFC 9213 (Emgcache-Cache-Control, then
+// CDN-Cache-Control, before Cache-Control), and answer Range requests on
+// hits with http.ServeContent. docs/http-caching.md compares the two and
+// walks the RFC clause by clause.
 //
 // # What is stored
 //
-// Only responses to GET, with a status [Options.Statuses] allows (by default
-// the ones RFC 9110 calls heuristically cacheable), without Set-Cookie,
+// In OwnedHandler semantics: only responses to GET, with a status
+// [Options.Statuses] allows (by default the ones RFC 9110 calls
+// heuristically cacheable), without Set-Cookie,
 // Cache-Control no-store, no-cache or private, Vary: * or trailers, and with
 // a body no larger than [Options.MaxBodyBytes]. A response stays fresh for
 // [Options.TTL], or less if its Cache-Control s-maxage or max-age (or
