@@ -35,27 +35,48 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 		return out
 	}
 	start := time.Now()
-	var res []rawResult
-	var done func(error)
-	if c.br != nil {
-		var err error
-		if done, err = c.br.allow(); err != nil {
-			res = make([]rawResult, len(full))
-			for i := range res {
-				res[i].err = err
-			}
-		}
-	}
-	if res == nil {
-		caller := ctx
-		ctx, cancel := c.batchTimeout(ctx, len(full))
+	res := make([]rawResult, len(full))
+	if c.rb == nil {
 		res = c.be.getMany(ctx, full)
-		cancel()
-		for i := range res {
-			res[i].err = callerOwns(caller, res[i].err)
+	} else {
+		// Local hits first, whatever the breakers say; then one call per
+		// node whose breaker lets it through.
+		var ask []int
+		for j, k := range full {
+			if v, found, err := c.rb.local(k); found {
+				res[j] = rawResult{value: v, local: true, err: err}
+				continue
+			}
+			ask = append(ask, j)
 		}
-		if done != nil {
-			done(firstFailure(res))
+		if len(ask) > 0 {
+			keys := make([]string, len(ask))
+			for j, i := range ask {
+				keys[j] = full[i]
+			}
+			refused, finish := c.admit(ctx, keys)
+			var send []int
+			for j, err := range refused {
+				if err != nil {
+					res[ask[j]].err = err
+					continue
+				}
+				send = append(send, j)
+			}
+			if len(send) > 0 {
+				sk := make([]string, len(send))
+				for j, i := range send {
+					sk[j] = keys[i]
+				}
+				bctx, cancel := c.batchTimeout(ctx, len(sk))
+				got := c.rb.getMany(bctx, sk)
+				cancel()
+				for j, i := range send {
+					got[j].err = callerOwns(ctx, got[j].err)
+					res[ask[i]] = got[j]
+				}
+			}
+			finish(func(j int) error { return res[ask[j]].err })
 		}
 	}
 	c.stats.latency.observe(time.Since(start))
@@ -70,14 +91,57 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 	return out
 }
 
-// firstFailure is the error the breaker should hear about for a batch.
-func firstFailure(res []rawResult) error {
-	for _, r := range res {
-		if r.err != nil && !errors.Is(r.err, ErrNotFound) {
-			return r.err
+// admit asks the breaker of each key's node, once per node, to let one call
+// through. refused holds, per key, the refusal of its node's breaker (nil
+// where the key may be sent). finish reports to each admitted node the
+// first failure among its keys' outcomes, which errOf gives by index. A
+// caller whose context has already ended is refused everywhere, without
+// asking any breaker.
+func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, finish func(errOf func(i int) error)) {
+	refused = make([]error, len(keys))
+	if ctx.Err() != nil {
+		err := callerOwns(ctx, ctx.Err())
+		for i := range refused {
+			refused[i] = err
+		}
+		return refused, func(func(int) error) {}
+	}
+	type admitted struct {
+		done func(error)
+		err  error
+		idx  []int
+	}
+	topo := c.rb.nodes.topo.Load()
+	byNode := make(map[*node]*admitted, len(topo.primaries))
+	for i, k := range keys {
+		n := topo.of(k)
+		a := byNode[n]
+		if a == nil {
+			a = &admitted{}
+			a.done, a.err = n.breaker().allow()
+			byNode[n] = a
+		}
+		if a.err != nil {
+			refused[i] = a.err
+			continue
+		}
+		a.idx = append(a.idx, i)
+	}
+	return refused, func(errOf func(i int) error) {
+		for _, a := range byNode {
+			if a.err != nil {
+				continue
+			}
+			var first error
+			for _, i := range a.idx {
+				if err := errOf(i); err != nil && !errors.Is(err, ErrNotFound) {
+					first = err
+					break
+				}
+			}
+			a.done(first)
 		}
 	}
-	return nil
 }
 
 // SetMany writes items in one round trip per Redis node and returns one
@@ -114,25 +178,34 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) []error {
 	}
 	start := time.Now()
 	var res []error
-	if c.br != nil {
-		done, err := c.br.allow()
-		if err != nil {
-			res = make([]error, len(send))
-			for i := range res {
-				res[i] = err
-			}
-		} else {
-			caller := ctx
-			ctx, cancel := c.batchTimeout(ctx, len(send))
-			res = c.be.setMany(ctx, send)
-			cancel()
-			for i := range res {
-				res[i] = callerOwns(caller, res[i])
-			}
-			done(firstErr(res))
-		}
-	} else {
+	if c.rb == nil {
 		res = c.be.setMany(ctx, send)
+	} else {
+		res = make([]error, len(send))
+		keys := make([]string, len(send))
+		for i, it := range send {
+			keys[i] = it.Key
+		}
+		refused, finish := c.admit(ctx, keys)
+		var ok []Item
+		var at []int
+		for i, err := range refused {
+			if err != nil {
+				res[i] = err
+				continue
+			}
+			ok = append(ok, send[i])
+			at = append(at, i)
+		}
+		if len(ok) > 0 {
+			bctx, cancel := c.batchTimeout(ctx, len(ok))
+			got := c.rb.setMany(bctx, ok)
+			cancel()
+			for j, i := range at {
+				res[i] = callerOwns(ctx, got[j])
+			}
+		}
+		finish(func(i int) error { return res[i] })
 	}
 	c.stats.latency.observe(time.Since(start))
 	for j, err := range res {
@@ -147,13 +220,4 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) []error {
 		}
 	}
 	return errs
-}
-
-func firstErr(errs []error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -51,7 +51,7 @@ type Entry struct {
 type Cache struct {
 	cfg    Config
 	be     backend
-	br     *breaker // nil for the embedded backend, which cannot fail
+	rb     *redisBackend // nil for the embedded backend, which cannot fail
 	stale  *memoryBackend
 	stats  counters
 	keys   *keyCache
@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*Cache, error) {
 		return nil, err
 	}
 	c.be = rb
-	c.br = newBreaker(cfg.Breaker, nil)
+	c.rb = rb
 	return c, nil
 }
 
@@ -112,7 +112,7 @@ func (c *Cache) checkValue(key string, v []byte) error {
 	if len(v) > c.cfg.MaxEntryBytes {
 		return fmt.Errorf("%w: %q is %d bytes, over the %d byte limit", ErrTooLarge, key, len(v), c.cfg.MaxEntryBytes)
 	}
-	if c.br == nil && int64(len(v)+len(key))+entryOverhead > c.cfg.MaxMemoryBytes {
+	if c.rb == nil && int64(len(v)+len(key))+entryOverhead > c.cfg.MaxMemoryBytes {
 		return fmt.Errorf("%w: %q is %d bytes, over the %d byte memory limit", ErrTooLarge, key, len(v), c.cfg.MaxMemoryBytes)
 	}
 	return nil
@@ -183,15 +183,26 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 	if counted && rand.Uint32()&latencySampleMask == 0 {
 		start = time.Now()
 	}
-	if c.br == nil || c.br.closed() {
+	if c.rb == nil {
 		v, local, err := c.be.get(ctx, full)
-		err = callerOwns(ctx, err)
-		if c.br != nil && !local {
-			c.br.record(err)
-		}
 		return c.finishGet(ctx, full, v, local, err, start, counted)
 	}
-	done, err := c.br.allow()
+	// A value the client-side cache holds is current whatever any breaker
+	// says: its connection is alive and Redis tracks the key for it.
+	if v, found, err := c.rb.local(full); found {
+		return c.finishGet(ctx, full, v, true, err, start, counted)
+	}
+	if ctx.Err() != nil {
+		return c.finishGet(ctx, full, "", false, callerOwns(ctx, ctx.Err()), start, counted)
+	}
+	br := c.rb.nodes.of(full).breaker()
+	if br.closed() {
+		v, local, err := c.rb.getRemote(ctx, full)
+		err = callerOwns(ctx, err)
+		br.record(err)
+		return c.finishGet(ctx, full, v, local, err, start, counted)
+	}
+	done, err := br.allow()
 	if err != nil {
 		if c.stale != nil && counted {
 			return c.finishGet(ctx, full, "", false, err, start, counted)
@@ -199,7 +210,7 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 		c.stats.errors.Add(1)
 		return "", 0, err
 	}
-	v, local, err := c.be.get(ctx, full)
+	v, local, err := c.rb.getRemote(ctx, full)
 	err = callerOwns(ctx, err)
 	done(err)
 	return c.finishGet(ctx, full, v, local, err, start, counted)
@@ -291,7 +302,9 @@ func (c *Cache) do(ctx context.Context, op, full string, fn func(ctx context.Con
 }
 
 // run is do with the per-call timeout optional: walks of the keyspace grow
-// with the data, so their backends bound each round trip instead.
+// with the data, so their backends bound each round trip instead. Unbounded
+// calls span every node and go through each node's breaker on the way;
+// bounded ones go through the breaker of full's node.
 func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(ctx context.Context) error) error {
 	if c.closed.Load() {
 		return ErrClosed
@@ -303,9 +316,9 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 	}
 	start := time.Now()
 	var done func(error)
-	if c.br != nil {
+	if c.rb != nil && bounded {
 		var err error
-		if done, err = c.br.allow(); err != nil {
+		if done, err = c.rb.nodes.of(full).breaker().allow(); err != nil {
 			c.stats.errors.Add(1)
 			return err
 		}
@@ -424,10 +437,15 @@ func (c *Cache) DeleteMany(ctx context.Context, keys ...string) (int64, error) {
 		full[i] = c.cfg.KeyPrefix + k
 	}
 	var n int64
-	err := c.do(ctx, "delete", full[0], func(ctx context.Context) (err error) {
-		n, err = c.be.del(ctx, full)
-		return err
-	})
+	var err error
+	if c.rb != nil && len(full) > 1 {
+		n, err = c.deleteOnNodes(ctx, full)
+	} else {
+		err = c.do(ctx, "delete", full[0], func(ctx context.Context) (err error) {
+			n, err = c.be.del(ctx, full)
+			return err
+		})
+	}
 	if err == nil {
 		c.stats.deletes.Add(uint64(n))
 		for _, k := range full {
@@ -435,6 +453,46 @@ func (c *Cache) DeleteMany(ctx context.Context, keys ...string) (int64, error) {
 		}
 	}
 	return n, err
+}
+
+// deleteOnNodes is DeleteMany over several nodes: each node's keys go
+// through its own breaker, and only failing nodes' keys make it fail.
+func (c *Cache) deleteOnNodes(ctx context.Context, full []string) (int64, error) {
+	if c.closed.Load() {
+		return 0, ErrClosed
+	}
+	start := time.Now()
+	refused, finish := c.admit(ctx, full)
+	errs := make([]error, len(full))
+	var send []string
+	var at []int
+	for i, err := range refused {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		send = append(send, full[i])
+		at = append(at, i)
+	}
+	var n int64
+	if len(send) > 0 {
+		bctx, cancel := c.batchTimeout(ctx, len(send))
+		var got []error
+		n, got = c.rb.delEach(bctx, send)
+		cancel()
+		for j, i := range at {
+			errs[i] = callerOwns(ctx, got[j])
+		}
+	}
+	finish(func(i int) error { return errs[i] })
+	c.stats.latency.observe(time.Since(start))
+	for i, err := range errs {
+		if err != nil {
+			c.stats.errors.Add(1)
+			return n, c.wrapErr("delete", full[i], err)
+		}
+	}
+	return n, nil
 }
 
 func (c *Cache) dropStale(full string) {

@@ -65,6 +65,19 @@ func (cc *clientCaches) forget(key string) {
 	}
 }
 
+// forgetWhere drops every entry whose key drop selects, from every store.
+func (cc *clientCaches) forgetWhere(drop func(key string) bool) {
+	for _, l := range *cc.list.Load() {
+		l.mu.Lock()
+		for k, n := range l.items {
+			if drop(n.key) || drop(k) {
+				l.unlink(n)
+			}
+		}
+		l.mu.Unlock()
+	}
+}
+
 // lookup serves key from whichever connection's store holds it, without
 // going through rueidis: an entry is present only while its connection is
 // alive and Redis tracks the key for it, so it is as current as a DoCache

@@ -50,6 +50,15 @@ const (
 	// lets one probe through: seconds, not gobreaker's 60 s, so a restarted
 	// Redis is used again quickly.
 	DefaultBreakerOpenTimeout = 2 * time.Second
+	// DefaultBreakerProbeInterval is how often a node whose breaker opened
+	// is sent a PING; the first answer closes its breaker, so a node that
+	// is back is used again within about this long.
+	DefaultBreakerProbeInterval = 100 * time.Millisecond
+	// DefaultTopologyInterval is how often the primaries of a cluster or a
+	// Sentinel set are read while every breaker is closed. While one is not,
+	// they are read every probe interval, so that the keys of a failed
+	// master move to its promoted replica within about that long.
+	DefaultTopologyInterval = time.Second
 	// MaxKeyBytes is the longest key accepted (after the prefix is added).
 	MaxKeyBytes = 16 << 10
 	// MaxPatternBytes is the longest pattern accepted by Scan and DeletePattern.
@@ -114,8 +123,13 @@ type Config struct {
 	// seconds, and so does OpTimeout for the calls that move them.
 	ConnWriteTimeout time.Duration
 
-	// Breaker configures the circuit breaker in front of Redis.
+	// Breaker configures the circuit breakers, one per primary node.
 	Breaker BreakerConfig
+
+	// TopologyInterval is how often the primaries of a cluster or a
+	// Sentinel set are read while all is well. Zero means
+	// DefaultTopologyInterval.
+	TopologyInterval time.Duration
 
 	// StaleBytes, when positive, keeps a local copy of recently read values
 	// (at most this many bytes) that Lookup serves, marked SourceStale, while
@@ -133,9 +147,13 @@ type BreakerConfig struct {
 	// ConsecutiveFailures opens the breaker. Zero means
 	// DefaultBreakerFailures.
 	ConsecutiveFailures uint32
-	// OpenTimeout is how long the breaker stays open before a probe. Zero
-	// means DefaultBreakerOpenTimeout.
+	// OpenTimeout is how long the breaker stays open before it lets one
+	// call through to test the node. Zero means DefaultBreakerOpenTimeout.
 	OpenTimeout time.Duration
+	// ProbeInterval is how often a node whose breaker is open is PINGed;
+	// an answer closes the breaker at once. Zero means
+	// DefaultBreakerProbeInterval.
+	ProbeInterval time.Duration
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -234,6 +252,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		{cfg.DialTimeout < 0, "negative DialTimeout"},
 		{cfg.ConnWriteTimeout < 0, "negative ConnWriteTimeout"},
 		{cfg.Breaker.OpenTimeout < 0, "negative Breaker.OpenTimeout"},
+		{cfg.Breaker.ProbeInterval < 0, "negative Breaker.ProbeInterval"},
+		{cfg.TopologyInterval < 0, "negative TopologyInterval"},
 		{cfg.StaleBytes < 0, "negative StaleBytes"},
 	} {
 		if c.bad {
@@ -269,6 +289,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Breaker.OpenTimeout == 0 {
 		cfg.Breaker.OpenTimeout = DefaultBreakerOpenTimeout
+	}
+	if cfg.Breaker.ProbeInterval == 0 {
+		cfg.Breaker.ProbeInterval = DefaultBreakerProbeInterval
+	}
+	if cfg.TopologyInterval == 0 {
+		cfg.TopologyInterval = DefaultTopologyInterval
 	}
 	if cfg.URL != "" {
 		if _, err := rueidis.ParseURL(cfg.URL); err != nil {

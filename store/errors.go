@@ -1,6 +1,11 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
 
 var (
 	// ErrNotFound means the key holds no value: it was never set, expired,
@@ -33,3 +38,47 @@ var (
 	// ErrClosed means the Cache was closed.
 	ErrClosed = errors.New("store: closed")
 )
+
+// NodesError reports the primaries a multi-node call (DeletePattern, Scan)
+// could not walk, each with its reason; the other primaries were walked.
+// It matches ErrUnavailable with errors.Is.
+type NodesError struct {
+	// Op is the call: "delete-pattern" or "scan".
+	Op string
+	// Failed maps each node's address to why it was not (fully) walked.
+	Failed map[string]error
+}
+
+func (e *NodesError) Error() string {
+	addrs := make([]string, 0, len(e.Failed))
+	for a := range e.Failed {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d node(s) not walked:", e.Op, len(addrs))
+	for _, a := range addrs {
+		fmt.Fprintf(&b, " %s (%v)", a, e.Failed[a])
+	}
+	return b.String()
+}
+
+// Is makes a NodesError match ErrUnavailable.
+func (e *NodesError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unwrap returns the nodes' errors.
+func (e *NodesError) Unwrap() []error {
+	out := make([]error, 0, len(e.Failed))
+	for _, err := range e.Failed {
+		out = append(out, err)
+	}
+	return out
+}
+
+// nodesErr is nil when no node failed.
+func nodesErr(op string, failed map[string]error) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	return &NodesError{Op: op, Failed: failed}
+}

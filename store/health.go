@@ -25,8 +25,8 @@ type Health struct {
 // that it tells the truth even while the breaker is open.
 func (c *Cache) Health(ctx context.Context) Health {
 	h := Health{Backend: c.be.name(), Breaker: BreakerClosed, CheckedAt: time.Now().UTC()}
-	if c.br != nil {
-		h.Breaker = c.br.current()
+	if c.rb != nil {
+		_, h.Breaker = c.rb.nodes.states()
 	}
 	if c.closed.Load() {
 		h.Error = ErrClosed.Error()
@@ -68,9 +68,9 @@ func (c *Cache) Stats(ctx context.Context) (Stats, error) {
 	if s.TotalRequests > 0 {
 		s.HitRate = float64(s.Hits) / float64(s.TotalRequests)
 	}
-	if c.br != nil {
-		s.Breaker = c.br.current()
-		s.BreakerTrips = c.br.trips.Load()
+	if c.rb != nil {
+		s.Nodes, s.Breaker = c.rb.nodes.states()
+		s.BreakerTrips = c.rb.nodes.trips.Load()
 	}
 	if c.closed.Load() {
 		return s, nil

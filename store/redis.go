@@ -29,6 +29,7 @@ type redisBackend struct {
 	cached  atomic.Bool
 	lastErr atomic.Pointer[error]
 	caches  *clientCaches
+	nodes   *nodeSet
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -73,6 +74,11 @@ func newRedisBackend(ctx context.Context, cfg Config) (*redisBackend, error) {
 		kind = "redis-cluster"
 	}
 	b.kind.Store(&kind)
+	addr := ""
+	if len(opt.InitAddress) > 0 {
+		addr = opt.InitAddress[0]
+	}
+	b.nodes = newNodeSet(b, cfg, addr)
 	if err := b.connect(ctx); err != nil {
 		b.setErr(err)
 		go b.connectLoop()
@@ -102,7 +108,24 @@ func (b *redisBackend) connect(ctx context.Context) error {
 	}
 	b.cached.Store(!opt.DisableCache)
 	b.client.Store(&cl)
+	b.followTopology(cl)
 	return nil
+}
+
+// followTopology reads the primaries once and, for a cluster or a Sentinel
+// set, keeps following them.
+func (b *redisBackend) followTopology(cl rueidis.Client) {
+	_ = b.nodes.refresh()
+	if cl.Mode() == rueidis.ClientModeStandalone {
+		return
+	}
+	select {
+	case <-b.stop:
+		return
+	default:
+	}
+	b.nodes.wg.Add(1)
+	go b.nodes.watch()
 }
 
 func (b *redisBackend) connectLoop() {
@@ -136,17 +159,66 @@ func (b *redisBackend) c() (rueidis.Client, error) {
 
 func (b *redisBackend) name() string { return *b.kind.Load() }
 
-func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error) {
-	cl, err := b.c()
+// local answers key from the client-side cache alone: found is false when
+// no live connection holds a tracked entry for it.
+func (b *redisBackend) local(key string) (value string, found bool, err error) {
+	if !b.cached.Load() {
+		return "", false, nil
+	}
+	return b.caches.lookup(key, time.Now())
+}
+
+// route returns the client for key's node and whether it is the node's own
+// (whose MOVED replies are then retried through the cluster client).
+func (b *redisBackend) route(key string) (cl, main rueidis.Client, direct bool, err error) {
+	main, err = b.c()
 	if err != nil {
-		return "", false, err
+		return nil, nil, false, err
 	}
-	cached := b.cached.Load()
-	if cached {
-		if v, found, err := b.caches.lookup(key, time.Now()); found {
-			return v, true, err
-		}
+	n := b.nodes.of(key)
+	if p := n.client.Load(); p != nil && n.direct.Load() {
+		return *p, main, true, nil
 	}
+	return main, main, false, nil
+}
+
+// onKey runs call on key's node, and again through the cluster client when
+// the node answers that the slot moved; the topology is then read again.
+func (b *redisBackend) onKey(key string, call func(cl rueidis.Client) rueidis.RedisResult) (rueidis.RedisResult, error) {
+	cl, main, direct, err := b.route(key)
+	if err != nil {
+		return rueidis.RedisResult{}, err
+	}
+	res := call(cl)
+	if direct && redirected(res.Error()) {
+		b.nodes.requestRefresh()
+		res = call(main)
+	}
+	return res, nil
+}
+
+// redirected reports a reply saying another node serves the slot now.
+func redirected(err error) bool {
+	re, ok := rueidis.IsRedisErr(err)
+	if !ok {
+		return false
+	}
+	if _, moved := re.IsMoved(); moved {
+		return true
+	}
+	_, ask := re.IsAsk()
+	return ask || re.IsClusterDown() || re.IsTryAgain()
+}
+
+func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error) {
+	if v, found, err := b.local(key); found {
+		return v, true, err
+	}
+	return b.getRemote(ctx, key)
+}
+
+// getRemote is a read that is not in the client-side cache.
+func (b *redisBackend) getRemote(ctx context.Context, key string) (string, bool, error) {
 	if err := ctx.Err(); err != nil {
 		// A caller that already gave up gets its answer without a round trip.
 		return "", false, err
@@ -155,11 +227,16 @@ func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error
 	// to the network's.
 	ctx, cancel := boundCtx(ctx, b.cfg.OpTimeout)
 	defer cancel()
-	var res rueidis.RedisResult
-	if cached {
-		res = cl.DoCache(hide(ctx), cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
-	} else {
-		res = cl.Do(hide(ctx), cl.B().Get().Key(key).Build())
+	ctx = hide(ctx)
+	cached := b.cached.Load()
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
+		if cached {
+			return cl.DoCache(ctx, cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
+		}
+		return cl.Do(ctx, cl.B().Get().Key(key).Build())
+	})
+	if err != nil {
+		return "", false, err
 	}
 	return readValue(res)
 }
@@ -205,22 +282,27 @@ func readValue(res rueidis.RedisResult) (string, bool, error) {
 }
 
 func (b *redisBackend) set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	cl, err := b.c()
+	ctx = hide(ctx)
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
+		return cl.Do(ctx, cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Px(ttl).Build())
+	})
 	if err != nil {
 		return err
 	}
-	err = cl.Do(hide(ctx), cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Px(ttl).Build()).Error()
 	b.caches.forget(key)
-	return err
+	return res.Error()
 }
 
 func (b *redisBackend) setNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	cl, err := b.c()
+	ctx = hide(ctx)
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
+		return cl.Do(ctx, cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Nx().Px(ttl).Build())
+	})
 	if err != nil {
 		return false, err
 	}
-	err = cl.Do(hide(ctx), cl.B().Set().Key(key).Value(rueidis.BinaryString(value)).Nx().Px(ttl).Build()).Error()
 	b.caches.forget(key)
+	err = res.Error()
 	if rueidis.IsRedisNil(err) {
 		return false, nil
 	}
@@ -228,46 +310,125 @@ func (b *redisBackend) setNX(ctx context.Context, key string, value []byte, ttl 
 }
 
 func (b *redisBackend) del(ctx context.Context, keys []string) (int64, error) {
-	cl, err := b.c()
-	if err != nil {
-		return 0, err
+	n, errs := b.delEach(ctx, keys)
+	for _, err := range errs {
+		if err != nil {
+			return n, err
+		}
 	}
-	return b.unlink(ctx, cl, keys)
+	return n, nil
 }
 
-// unlink removes keys with one UNLINK per key, so that a cluster routes
-// each to its own node, all in one pipelined round trip.
-func (b *redisBackend) unlink(ctx context.Context, cl rueidis.Client, keys []string) (int64, error) {
-	cmds := make(rueidis.Commands, 0, len(keys))
-	for _, k := range keys {
-		cmds = append(cmds, cl.B().Unlink().Key(k).Build())
+// delEach removes keys and returns how many held a value and, per key, the
+// error of its UNLINK.
+func (b *redisBackend) delEach(ctx context.Context, keys []string) (int64, []error) {
+	errs := make([]error, len(keys))
+	res, err := b.perNode(keys, func(cl rueidis.Client, idx []int) []rueidis.RedisResult {
+		cmds := make(rueidis.Commands, len(idx))
+		for j, i := range idx {
+			cmds[j] = cl.B().Unlink().Key(keys[i]).Build()
+		}
+		return cl.DoMulti(hide(ctx), cmds...)
+	})
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return 0, errs
 	}
-	res := cl.DoMulti(hide(ctx), cmds...)
 	for _, k := range keys {
 		b.caches.forget(k)
 	}
 	var n int64
-	var firstErr error
-	for _, r := range res {
+	for i, r := range res {
 		v, err := r.AsInt64()
 		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
+			errs[i] = err
 			continue
 		}
 		n += v
 	}
-	return n, firstErr
+	return n, errs
+}
+
+// perNode sends the commands for keys grouped by node, every group on its
+// node's own client at once, and sends again through the cluster client
+// those a node redirected. send builds and runs the commands for the keys
+// at idx on cl, returning one result per index.
+func (b *redisBackend) perNode(keys []string, send func(cl rueidis.Client, idx []int) []rueidis.RedisResult) ([]rueidis.RedisResult, error) {
+	main, err := b.c()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rueidis.RedisResult, len(keys))
+	topo := b.nodes.topo.Load()
+	if topo.single != nil {
+		all := make([]int, len(keys))
+		for i := range all {
+			all[i] = i
+		}
+		copy(out, send(main, all))
+		return out, nil
+	}
+	type group struct {
+		cl     rueidis.Client
+		direct bool
+		idx    []int
+	}
+	groups := make(map[*node]*group)
+	var order []*group
+	for i, k := range keys {
+		n := topo.of(k)
+		g := groups[n]
+		if g == nil {
+			g = &group{cl: main}
+			if p := n.client.Load(); p != nil && n.direct.Load() {
+				g.cl, g.direct = *p, true
+			}
+			groups[n] = g
+			order = append(order, g)
+		}
+		g.idx = append(g.idx, i)
+	}
+	var wg sync.WaitGroup
+	for _, g := range order {
+		wg.Go(func() {
+			for j, r := range send(g.cl, g.idx) {
+				out[g.idx[j]] = r
+			}
+		})
+	}
+	wg.Wait()
+	var again []int
+	for _, g := range order {
+		if !g.direct {
+			continue
+		}
+		for _, i := range g.idx {
+			if redirected(out[i].Error()) {
+				again = append(again, i)
+			}
+		}
+	}
+	if len(again) > 0 {
+		b.nodes.requestRefresh()
+		for j, r := range send(main, again) {
+			out[again[j]] = r
+		}
+	}
+	return out, nil
 }
 
 func (b *redisBackend) delIfValue(ctx context.Context, key string, value []byte) (bool, error) {
-	cl, err := b.c()
+	ctx = hide(ctx)
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
+		return delIfValueScript.Exec(ctx, cl, []string{key}, []string{string(value)})
+	})
 	if err != nil {
 		return false, err
 	}
-	n, err := delIfValueScript.Exec(hide(ctx), cl, []string{key}, []string{string(value)}).AsInt64()
 	b.caches.forget(key)
+	n, err := res.AsInt64()
 	if err != nil {
 		return false, err
 	}
@@ -275,20 +436,26 @@ func (b *redisBackend) delIfValue(ctx context.Context, key string, value []byte)
 }
 
 func (b *redisBackend) exists(ctx context.Context, key string) (bool, error) {
-	cl, err := b.c()
+	ctx = hide(ctx)
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
+		return cl.Do(ctx, cl.B().Exists().Key(key).Build())
+	})
 	if err != nil {
 		return false, err
 	}
-	n, err := cl.Do(hide(ctx), cl.B().Exists().Key(key).Build()).AsInt64()
+	n, err := res.AsInt64()
 	return n > 0, err
 }
 
 func (b *redisBackend) ttl(ctx context.Context, key string) (time.Duration, error) {
-	cl, err := b.c()
+	ctx = hide(ctx)
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
+		return cl.Do(ctx, cl.B().Pttl().Key(key).Build())
+	})
 	if err != nil {
 		return 0, err
 	}
-	ms, err := cl.Do(hide(ctx), cl.B().Pttl().Key(key).Build()).AsInt64()
+	ms, err := res.AsInt64()
 	switch {
 	case err != nil:
 		return 0, err
@@ -302,109 +469,135 @@ func (b *redisBackend) ttl(ctx context.Context, key string) (time.Duration, erro
 
 func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 	out := make([]rawResult, len(keys))
-	cl, err := b.c()
-	if err != nil {
-		for i := range out {
-			out[i].err = err
-		}
-		return out
-	}
-	if !b.cached.Load() {
-		cmds := make(rueidis.Commands, len(keys))
-		for i, k := range keys {
-			cmds[i] = cl.B().Get().Key(k).Build()
-		}
-		for i, r := range cl.DoMulti(hide(ctx), cmds...) {
-			v, local, err := readValue(r)
-			out[i] = rawResult{value: v, local: local, err: err}
-		}
-		return out
-	}
+	ctx = hide(ctx)
 	// Keys held locally are answered without building a command; only the
 	// rest go to Redis, pipelined per node.
+	cached := b.cached.Load()
+	remote := make([]string, 0, len(keys))
+	at := make([]int, 0, len(keys))
 	now := time.Now()
-	var cmds []rueidis.CacheableTTL
-	var remote []int
 	for i, k := range keys {
-		if v, found, err := b.caches.lookup(k, now); found {
-			out[i] = rawResult{value: v, local: true, err: err}
-			continue
+		if cached {
+			if v, found, err := b.caches.lookup(k, now); found {
+				out[i] = rawResult{value: v, local: true, err: err}
+				continue
+			}
 		}
-		cmds = append(cmds, rueidis.CT(cl.B().Get().Key(k).Cache(), b.cfg.ClientCacheTTL))
-		remote = append(remote, i)
+		remote = append(remote, k)
+		at = append(at, i)
 	}
-	if len(cmds) == 0 {
+	if len(remote) == 0 {
 		return out
 	}
-	for j, r := range cl.DoMultiCache(hide(ctx), cmds...) {
-		v, local, err := readValue(r)
-		out[remote[j]] = rawResult{value: v, local: local, err: err}
+	res, err := b.perNode(remote, func(cl rueidis.Client, idx []int) []rueidis.RedisResult {
+		if !cached {
+			cmds := make(rueidis.Commands, len(idx))
+			for j, i := range idx {
+				cmds[j] = cl.B().Get().Key(remote[i]).Build()
+			}
+			return cl.DoMulti(ctx, cmds...)
+		}
+		cmds := make([]rueidis.CacheableTTL, len(idx))
+		for j, i := range idx {
+			cmds[j] = rueidis.CT(cl.B().Get().Key(remote[i]).Cache(), b.cfg.ClientCacheTTL)
+		}
+		return cl.DoMultiCache(ctx, cmds...)
+	})
+	for j, i := range at {
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		v, local, rerr := readValue(res[j])
+		out[i] = rawResult{value: v, local: local, err: rerr}
 	}
 	return out
 }
 
 func (b *redisBackend) setMany(ctx context.Context, items []Item) []error {
 	errs := make([]error, len(items))
-	cl, err := b.c()
-	if err != nil {
-		for i := range errs {
-			errs[i] = err
-		}
-		return errs
-	}
-	cmds := make(rueidis.Commands, 0, len(items))
-	for _, it := range items {
-		cmds = append(cmds, cl.B().Set().Key(it.Key).Value(rueidis.BinaryString(it.Value)).Px(it.TTL).Build())
-	}
-	res := cl.DoMulti(hide(ctx), cmds...)
+	ctx = hide(ctx)
+	keys := make([]string, len(items))
 	for i, it := range items {
+		keys[i] = it.Key
+	}
+	res, err := b.perNode(keys, func(cl rueidis.Client, idx []int) []rueidis.RedisResult {
+		cmds := make(rueidis.Commands, len(idx))
+		for j, i := range idx {
+			it := items[i]
+			cmds[j] = cl.B().Set().Key(it.Key).Value(rueidis.BinaryString(it.Value)).Px(it.TTL).Build()
+		}
+		return cl.DoMulti(ctx, cmds...)
+	})
+	for i, it := range items {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
 		b.caches.forget(it.Key)
 		errs[i] = res[i].Error()
 	}
 	return errs
 }
 
-// primaries returns a client for every primary node: the one server of a
-// standalone or Sentinel setup, each master of a cluster.
-func (b *redisBackend) primaries(ctx context.Context) ([]rueidis.Client, error) {
-	cl, err := b.c()
-	if err != nil {
+// primaries returns every primary node as the topology has it now.
+func (b *redisBackend) primaries() ([]*node, error) {
+	if _, err := b.c(); err != nil {
 		return nil, err
 	}
-	nodes := cl.Nodes()
-	if len(nodes) == 1 {
-		for _, n := range nodes {
-			return []rueidis.Client{n}, nil
-		}
-	}
-	out := make([]rueidis.Client, 0, len(nodes))
-	for addr, n := range nodes {
-		rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
-		role, err := n.Do(hide(rctx), n.B().Role().Build()).ToArray()
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("role of %s: %w", addr, err)
-		}
-		if len(role) > 0 {
-			if r, _ := role[0].ToString(); r == "master" {
-				out = append(out, n)
-			}
-		}
-	}
-	return out, nil
+	return b.nodes.topo.Load().primaries, nil
 }
 
 func (b *redisBackend) scan(ctx context.Context, match string, fn func(keys []string) error) error {
-	nodes, err := b.primaries(ctx)
+	nodes, err := b.primaries()
 	if err != nil {
 		return err
 	}
+	failed := make(map[string]error)
 	for _, n := range nodes {
-		if err := b.scanNode(ctx, n, match, fn); err != nil {
-			return err
+		if err := b.walk(ctx, n, func(cl rueidis.Client) error {
+			return b.scanNode(ctx, cl, match, fn)
+		}); err != nil {
+			var fe *fnError
+			if errors.As(err, &fe) {
+				return fe.err
+			}
+			if isCallerDone(err) || ctx.Err() != nil {
+				return err
+			}
+			failed[n.addr] = err
 		}
 	}
-	return nil
+	return nodesErr("scan", failed)
+}
+
+// fnError carries an error of the caller's function out of a walk, so that
+// it is told apart from the node failing.
+type fnError struct{ err error }
+
+func (e *fnError) Error() string { return e.err.Error() }
+
+// walk runs a walk of one node's keyspace through its breaker: a node whose
+// breaker is open is not walked, and the walk's outcome counts for it.
+func (b *redisBackend) walk(ctx context.Context, n *node, fn func(cl rueidis.Client) error) error {
+	br := n.breaker()
+	done, err := br.allow()
+	if err != nil {
+		return err
+	}
+	cl := b.nodes.clientOf(n)
+	if cl == nil {
+		done(nil)
+		return fmt.Errorf("%w: not connected", ErrUnavailable)
+	}
+	err = callerOwns(ctx, fn(cl))
+	var fe *fnError
+	if errors.As(err, &fe) {
+		done(nil)
+	} else {
+		done(err)
+	}
+	return err
 }
 
 // scanNode walks one node's keyspace; each SCAN round trip is bounded by
@@ -420,7 +613,7 @@ func (b *redisBackend) scanNode(ctx context.Context, n rueidis.Client, match str
 		}
 		if len(e.Elements) > 0 {
 			if err := fn(e.Elements); err != nil {
-				return err
+				return &fnError{err: err}
 			}
 		}
 		if cursor = e.Cursor; cursor == 0 {
@@ -430,13 +623,13 @@ func (b *redisBackend) scanNode(ctx context.Context, n rueidis.Client, match str
 }
 
 // deleteMatching walks every primary at once, since each walk waits on its
-// own node; removal speed grows with the number of primaries.
+// own node; removal speed grows with the number of primaries. A primary
+// that cannot be walked (its breaker is open, or it fails on the way) is
+// reported in a *NodesError, and the others are still walked. The
+// client-side cache stops serving matching keys of those nodes, so this
+// process does not serve what it was asked to remove.
 func (b *redisBackend) deleteMatching(ctx context.Context, match string) (int64, error) {
-	cl, err := b.c()
-	if err != nil {
-		return 0, err
-	}
-	nodes, err := b.primaries(ctx)
+	nodes, err := b.primaries()
 	if err != nil {
 		return 0, err
 	}
@@ -444,22 +637,52 @@ func (b *redisBackend) deleteMatching(ctx context.Context, match string) (int64,
 	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = b.scanNode(ctx, n, match, func(keys []string) error {
-				// The keys of one SCAN reply live on one node, so the
-				// pipeline below is one round trip to it.
-				rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
-				removed, err := b.unlink(rctx, cl, keys)
-				cancel()
-				total.Add(removed)
-				return err
+		wg.Go(func() {
+			errs[i] = b.walk(ctx, n, func(cl rueidis.Client) error {
+				return b.scanNode(ctx, cl, match, func(keys []string) error {
+					// The keys of one SCAN reply live on this node, so
+					// this is one round trip to it.
+					rctx, cancel := context.WithTimeout(ctx, b.cfg.OpTimeout)
+					defer cancel()
+					cmds := make(rueidis.Commands, len(keys))
+					for j, k := range keys {
+						cmds[j] = cl.B().Unlink().Key(k).Build()
+					}
+					res := cl.DoMulti(hide(rctx), cmds...)
+					for _, k := range keys {
+						b.caches.forget(k)
+					}
+					for _, r := range res {
+						v, err := r.AsInt64()
+						if err != nil {
+							return err
+						}
+						total.Add(v)
+					}
+					return nil
+				})
 			})
-		}()
+		})
 	}
 	wg.Wait()
-	return total.Load(), errors.Join(errs...)
+	failed := make(map[string]error)
+	for i, err := range errs {
+		var fe *fnError
+		if errors.As(err, &fe) {
+			err = fe.err
+		}
+		if err == nil {
+			continue
+		}
+		if isCallerDone(err) {
+			return total.Load(), err
+		}
+		failed[nodes[i].addr] = err
+	}
+	if len(failed) > 0 {
+		b.caches.forgetWhere(func(key string) bool { return globMatch(match, key) })
+	}
+	return total.Load(), nodesErr("delete-pattern", failed)
 }
 
 func (b *redisBackend) ping(ctx context.Context) error {
@@ -471,12 +694,16 @@ func (b *redisBackend) ping(ctx context.Context) error {
 }
 
 func (b *redisBackend) memory(ctx context.Context) (used, limit int64, err error) {
-	nodes, err := b.primaries(ctx)
+	nodes, err := b.primaries()
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, n := range nodes {
-		info, err := n.Do(hide(ctx), n.B().Info().Section("memory").Build()).ToString()
+		cl := b.nodes.clientOf(n)
+		if cl == nil {
+			return 0, 0, fmt.Errorf("%w: not connected", ErrUnavailable)
+		}
+		info, err := cl.Do(hide(ctx), cl.B().Info().Section("memory").Build()).ToString()
 		if err != nil {
 			return 0, 0, err
 		}
@@ -508,6 +735,7 @@ func (b *redisBackend) close() error {
 	b.once.Do(func() {
 		close(b.stop)
 		<-b.done
+		b.nodes.close()
 		if p := b.client.Load(); p != nil {
 			(*p).Close()
 		}

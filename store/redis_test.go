@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -355,4 +356,60 @@ func TestSlowCallKeepsConnectionIntegration(t *testing.T) {
 	e, err = c.Lookup(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, store.SourceLocal, e.Source, "the timed-out calls closed the connection")
+}
+
+// A value held in the client-side cache is served while the breaker of its
+// node is open: its connection lives and Redis tracks the key for it.
+func TestLocalHitsWhateverTheBreakerIntegration(t *testing.T) {
+	srv := storetest.NewServer(t)
+	ctx := context.Background()
+	c := openCache(t, store.Config{URL: srv.URL(), OpTimeout: 50 * time.Millisecond,
+		Breaker: store.BreakerConfig{ConsecutiveFailures: 2}})
+	require.NoError(t, c.Set(ctx, "k", []byte("v"), 0))
+	_, err := c.Get(ctx, "k")
+	require.NoError(t, err)
+
+	require.NoError(t, srv.Pause())
+	t.Cleanup(func() { _ = srv.Resume() })
+	for i := 0; ; i++ {
+		_, err := c.Get(ctx, "uncached")
+		require.ErrorIs(t, err, store.ErrUnavailable)
+		if strings.Contains(err.Error(), "circuit breaker open") {
+			break
+		}
+		require.Less(t, i, 10, "the breaker did not open")
+	}
+	for range 100 {
+		e, err := c.Lookup(ctx, "k")
+		require.NoError(t, err)
+		require.Equal(t, store.SourceLocal, e.Source)
+		require.Equal(t, "v", string(e.Value))
+	}
+	r := c.GetMany(ctx, []string{"k", "uncached"})
+	require.NoError(t, r[0].Err)
+	assert.True(t, r[0].Local)
+	require.ErrorIs(t, r[1].Err, store.ErrUnavailable)
+	require.NoError(t, srv.Resume())
+}
+
+// Recovery follows the node, not the clock: an open breaker PINGs its node
+// and closes on the first answer, long before its OpenTimeout.
+func TestBreakerProbeClosesIntegration(t *testing.T) {
+	srv := storetest.NewServer(t)
+	ctx := context.Background()
+	c := openCache(t, store.Config{URL: srv.URL(), OpTimeout: 100 * time.Millisecond,
+		Breaker: store.BreakerConfig{ConsecutiveFailures: 1, OpenTimeout: time.Hour, ProbeInterval: 20 * time.Millisecond}})
+	require.NoError(t, srv.Kill())
+	require.ErrorIs(t, c.Set(ctx, "k", []byte("v"), 0), store.ErrUnavailable)
+	err := c.Set(ctx, "k", []byte("v"), 0)
+	require.ErrorContains(t, err, "circuit breaker open")
+	require.NoError(t, srv.Restart(ctx))
+	// Without the probe this would wait out the hour.
+	require.Eventually(t, func() bool { return c.Set(ctx, "k", []byte("v"), 0) == nil }, 10*time.Second, 10*time.Millisecond)
+	s, err := c.Stats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, store.BreakerClosed, s.Breaker)
+	assert.Equal(t, uint64(1), s.BreakerTrips)
+	require.Len(t, s.Nodes, 1)
+	assert.Equal(t, srv.Addr(), s.Nodes[0].Addr)
 }

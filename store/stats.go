@@ -34,10 +34,13 @@ type Stats struct {
 	// Writes and Deletes count successful Set-like and Delete-like calls.
 	Writes  uint64 `json:"writes"`
 	Deletes uint64 `json:"deletes"`
-	// Breaker is the circuit breaker's state; BreakerTrips counts how often
-	// it opened.
+	// Breaker is the worst state of the primaries' circuit breakers (open
+	// if any is open); BreakerTrips counts how often any of them opened.
+	// Nodes gives each primary's own state; it is empty for the embedded
+	// backend.
 	Breaker      BreakerState `json:"breaker_state"`
 	BreakerTrips uint64       `json:"breaker_trips"`
+	Nodes        []NodeState  `json:"nodes,omitempty"`
 	// MemoryBytes is the backend's memory use (INFO memory used_memory on
 	// Redis, summed over primaries), MemoryMB the same in MiB, and
 	// MaxMemoryBytes its limit (0: none set).

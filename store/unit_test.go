@@ -239,3 +239,24 @@ func TestValidateFileHash(t *testing.T) {
 		})
 	}
 }
+
+func TestKeySlot(t *testing.T) {
+	// Values from the Redis Cluster specification and CLUSTER KEYSLOT.
+	cases := []struct {
+		key  string
+		slot uint16
+	}{
+		{"123456789", 0x31C3 & 16383},
+		{"foo", 12182},
+		{"bar", 5061},
+		{"{user1000}.following", keySlot("user1000")},
+		{"foo{}{bar}", keySlot("foo{}{bar}")},
+		{"foo{{bar}}zap", keySlot("{bar")},
+		{"foo{bar}{zap}", keySlot("bar")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.key, func(t *testing.T) {
+			assert.Equal(t, tc.slot, keySlot(tc.key))
+		})
+	}
+}

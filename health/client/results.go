@@ -39,10 +39,12 @@ type Stats struct {
 	Errors        uint64  `json:"errors"`
 	Writes        uint64  `json:"writes"`
 	Deletes       uint64  `json:"deletes"`
-	// Breaker is "closed", "open" or "half-open"; BreakerTrips counts how
-	// often it opened.
-	Breaker      string `json:"breaker_state"`
-	BreakerTrips uint64 `json:"breaker_trips"`
+	// Breaker is "closed", "open" or "half-open": the worst of the
+	// primaries' breakers; BreakerTrips counts how often any opened; Nodes
+	// gives each primary's own state (empty for the embedded backend).
+	Breaker      string      `json:"breaker_state"`
+	BreakerTrips uint64      `json:"breaker_trips"`
+	Nodes        []NodeState `json:"nodes,omitempty"`
 	// MemoryBytes and MemoryMB (in MiB) are the backend's memory use, zero
 	// when it did not answer; MaxMemoryBytes is its limit, 0 when none is
 	// set.
@@ -50,6 +52,12 @@ type Stats struct {
 	MemoryMB       float64      `json:"memory_mb"`
 	MaxMemoryBytes int64        `json:"max_memory_bytes"`
 	Latency        LatencyStats `json:"latency"`
+}
+
+// NodeState is one primary Redis node and the state of its breaker.
+type NodeState struct {
+	Addr    string `json:"addr"`
+	Breaker string `json:"breaker_state"`
 }
 
 // LatencyStats summarises how long cache operations took.
