@@ -8,6 +8,8 @@
 #   - the health module requires neither patterns nor chromedp, so modules
 #     requiring health do not inherit them (the browser test lives in the
 #     health/browsertest module).
+#   - emg/c3d uses the standard library only, and emg adds gonum's FFT and
+#     nothing else.
 #
 # Each failure names the module and the offending packages or modules.
 set -euo pipefail
@@ -43,4 +45,17 @@ packages health ./client 'redis/rueidis|sony/gobreaker|emgcache/store|prometheus
 	"is an HTTP client of a JSON API"
 modules health '^github.com/emgcache/emgcache/patterns$|chromedp' \
 	"must not require patterns or the browser test's chromedp"
+# nonstd DIR PATTERN ALLOWED WHAT: every non-standard package DIR/PATTERN
+# imports, directly or not, must match ALLOWED.
+nonstd() {
+	local bad
+	bad=$(cd "$1" && GOWORK=off "$GO" list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$2" | grep -vE "$3" || true)
+	if [ -n "$bad" ]; then
+		echo "deps-check: $1/$2 $4 but imports:" $bad
+		status=1
+	fi
+}
+
+nonstd emg ./c3d '^github.com/emgcache/emgcache/emg/c3d$' "uses the standard library only"
+nonstd emg ./... '^github.com/emgcache/emgcache/emg(/|$)|^gonum.org/v1/gonum/' "needs gonum only"
 exit $status
