@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -421,13 +422,24 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		}
 	}
 
-	rec := newRecorder(w, m.cfg.maxBody, func(status int) string {
+	onPass := func(status int) string {
 		publish(notShared)
 		return m.cfg.status.forward(lk.fwd, status, false, false, "")
-	})
-	defer rec.release()
+	}
+	rec := newRecorder(w, m.cfg.maxBody, onPass)
+	defer func() { rec.release() }()
 	start := m.now()
 	h.next.ServeHTTP(rec, fillRequest(r, lk.prior))
+	if lk.prior != nil && !rec.passing && rec.status == http.StatusNotModified &&
+		!httpcache.Freshens(entryHeader(lk.prior, "Etag", "Last-Modified"), rec.sent) {
+		// The 304 is about another response than the stored one (RFC 9111
+		// §4.3.4): it updates nothing, and the client did not ask for it.
+		// Ask again, unconditionally.
+		rec.release()
+		rec, lk.prior = newRecorder(w, m.cfg.maxBody, onPass), nil
+		start = m.now()
+		h.next.ServeHTTP(rec, fillRequest(r, nil))
+	}
 	if rec.passing {
 		if w != nil {
 			rec.copyTrailers(w.Header())
@@ -617,9 +629,38 @@ func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := m.cache.Delete(context.WithoutCancel(r.Context()), k.base); err != nil {
-		m.report(r, fmt.Errorf("middleware: invalidate after %s: %w", r.Method, err))
+	bases := []string{k.base}
+	// RFC 9111 §4.4 lets a cache also invalidate the URIs in Location and
+	// Content-Location, but only on the same host, so that a response
+	// cannot make the cache drop another site's entries.
+	for _, name := range []string{"Location", "Content-Location"} {
+		if u := sameHostURI(r, w.Header().Get(name)); u != nil {
+			other := r.Clone(r.Context())
+			other.URL, other.RequestURI = u, u.RequestURI()
+			if k, ok := m.key(other); ok && !slices.Contains(bases, k.base) {
+				bases = append(bases, k.base)
+			}
+		}
 	}
+	for _, base := range bases {
+		if _, err := m.cache.Delete(context.WithoutCancel(r.Context()), base); err != nil {
+			m.report(r, fmt.Errorf("middleware: invalidate after %s: %w", r.Method, err))
+		}
+	}
+}
+
+// sameHostURI resolves a Location or Content-Location value against r's
+// URL, or returns nil when it is empty, invalid or on another host.
+func sameHostURI(r *http.Request, ref string) *url.URL {
+	if ref == "" {
+		return nil
+	}
+	u, err := r.URL.Parse(ref)
+	if err != nil || u.Host != "" && !strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	u.Scheme, u.Host = "", ""
+	return u
 }
 
 // fillRequest is r without the preconditions the cache evaluates itself,

@@ -205,9 +205,9 @@ type Options struct {
 
 	// TargetedField is the response field that speaks to this cache alone
 	// (RFC 9213): when present and valid it replaces CDN-Cache-Control,
-	// which replaces Cache-Control (and Expires). Empty means
-	// DefaultTargetedField; "-" turns targeted fields off, CDN-Cache-Control
-	// included.
+	// which replaces Surrogate-Control, which replaces Cache-Control (and
+	// Expires). Empty means DefaultTargetedField; "-" turns targeted fields
+	// off, CDN-Cache-Control and Surrogate-Control included.
 	TargetedField string
 
 	// MaxHeuristicFreshness caps the heuristic freshness of SharedCache (a
@@ -275,9 +275,9 @@ func newConfig(cache *store.Cache, opts Options) config {
 	switch opts.TargetedField {
 	case "-":
 	case "":
-		c.targeted = []string{DefaultTargetedField, httpcache.CDNCacheControl}
+		c.targeted = []string{DefaultTargetedField, httpcache.CDNCacheControl, httpcache.SurrogateControl}
 	default:
-		c.targeted = []string{canonicalHeader("TargetedField", opts.TargetedField), httpcache.CDNCacheControl}
+		c.targeted = []string{canonicalHeader("TargetedField", opts.TargetedField), httpcache.CDNCacheControl, httpcache.SurrogateControl}
 	}
 	switch {
 	case opts.MaxHeuristicFreshness < 0:

@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -213,4 +214,43 @@ func TestCanonicalHost(t *testing.T) {
 			assert.Equal(t, tc.calls, o.calls.Load())
 		})
 	}
+}
+
+func TestSharedCacheRefetchesAfterA304ForAnotherETag(t *testing.T) {
+	o := &origin{respond: func(w http.ResponseWriter, r *http.Request, n int64) {
+		w.Header().Set("Cache-Control", "max-age=10")
+		if r.Header.Get("If-None-Match") != "" {
+			// An origin that contradicts the validator it was sent.
+			w.Header().Set("Etag", `"other"`)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Etag", `"v2"`)
+		_, _ = w.Write([]byte("body " + strconv.FormatInt(n, 10)))
+	}}
+	h, clk := sharedCache(t, o, middleware.Options{})
+	get(h, http.MethodGet, "/r")
+	clk.Advance(20 * time.Second)
+	w := get(h, http.MethodGet, "/r")
+	assert.Equal(t, http.StatusOK, w.Code, "the client asked for the response, not for a 304")
+	assert.Equal(t, "body 3", w.Body.String(), "fetched again, unconditionally")
+	assert.EqualValues(t, 3, o.calls.Load())
+}
+
+func TestUnsafeMethodInvalidatesLocation(t *testing.T) {
+	o := &origin{respond: func(w http.ResponseWriter, r *http.Request, n int64) {
+		if r.Method == http.MethodPost {
+			w.Header().Set("Location", "/created")
+			w.Header().Set("Content-Location", "http://elsewhere.example/other")
+			w.WriteHeader(http.StatusCreated)
+			return
+		}
+		w.Header().Set("Cache-Control", "max-age=600")
+		_, _ = w.Write([]byte("x"))
+	}}
+	h, _ := sharedCache(t, o, middleware.Options{})
+	get(h, http.MethodGet, "/created")
+	assertStatus(t, get(h, http.MethodGet, "/created"), "hit*")
+	get(h, http.MethodPost, "/collection")
+	assertStatus(t, get(h, http.MethodGet, "/created"), "fwd=uri-miss; fwd-status=200; stored")
 }

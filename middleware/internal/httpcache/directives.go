@@ -25,6 +25,9 @@ type Response struct {
 	MustRevalidate bool
 	// ProxyRevalidate is must-revalidate for shared caches only.
 	ProxyRevalidate bool
+	// MustUnderstand: store only if the status is understood, and then
+	// regardless of no-store (§5.2.2.3).
+	MustUnderstand  bool
 	MaxAge, SMaxAge int64
 	// StaleWhileRevalidate and StaleIfError are RFC 5861's windows.
 	StaleWhileRevalidate, StaleIfError int64
@@ -75,6 +78,8 @@ func ParseCacheControl(lines []string) Response {
 			}
 		case "public":
 			d.Public = true
+		case "must-understand":
+			d.MustUnderstand = true
 		case "must-revalidate":
 			d.MustRevalidate = true
 		case "proxy-revalidate":

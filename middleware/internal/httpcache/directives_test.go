@@ -118,7 +118,7 @@ func TestParseTargeted(t *testing.T) {
 
 func TestDirectivesPrecedence(t *testing.T) {
 	const own = "Emgcache-Cache-Control"
-	targeted := []string{own, CDNCacheControl}
+	targeted := []string{own, CDNCacheControl, SurrogateControl}
 	for _, tc := range []struct {
 		name       string
 		h          http.Header
@@ -130,6 +130,8 @@ func TestDirectivesPrecedence(t *testing.T) {
 		{"the own field replaces CDN-Cache-Control", http.Header{own: {"max-age=7"}, CDNCacheControl: {"max-age=3600"}}, own, 7},
 		{"an invalid own field falls back", http.Header{own: {"max-age =7"}, CDNCacheControl: {"max-age=3600"}}, CDNCacheControl, 3600},
 		{"an invalid CDN field falls back", http.Header{"Cache-Control": {"max-age=1"}, CDNCacheControl: {"&&"}}, "Cache-Control", 1},
+		{"Surrogate-Control replaces Cache-Control", http.Header{"Cache-Control": {"max-age=1"}, SurrogateControl: {"max-age=60"}}, SurrogateControl, 60},
+		{"CDN-Cache-Control replaces Surrogate-Control", http.Header{CDNCacheControl: {"max-age=5"}, SurrogateControl: {"max-age=60"}}, CDNCacheControl, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, _ := Directives(tc.h, targeted)

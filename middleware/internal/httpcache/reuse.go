@@ -77,10 +77,16 @@ func Freshens(stored, h304 http.Header) bool {
 }
 
 // notUpdated are the fields a 304 does not replace in the stored response
-// (§3.2): the framing, which describes the 304's own empty body, and the
-// hop-by-hop fields, which are not stored at all.
+// (§3.2): the framing, which describes the 304's own empty body; the
+// hop-by-hop fields, which are not stored at all; and the fields that
+// describe the stored bytes themselves (their coding, range and digest),
+// which a 304 cannot have changed and which §3.2 lets a cache keep "to
+// assure integrity of the stored response".
 var notUpdated = map[string]bool{
 	"Content-Length":    true,
+	"Content-Encoding":  true,
+	"Content-Range":     true,
+	"Content-Md5":       true,
 	"Transfer-Encoding": true,
 	"Connection":        true,
 	"Keep-Alive":        true,

@@ -76,10 +76,10 @@ func TestFreshens(t *testing.T) {
 }
 
 func TestMerge(t *testing.T) {
-	stored := http.Header{"Cache-Control": {"max-age=1"}, "Content-Length": {"5"}, "X-Kept": {"k"}, "Etag": {`"a"`}}
-	h304 := http.Header{"Cache-Control": {"max-age=60"}, "Content-Length": {"0"}, "X-New": {"n"}, "Age": {"3"}}
+	stored := http.Header{"Cache-Control": {"max-age=1"}, "Content-Length": {"5"}, "X-Kept": {"k"}, "Etag": {`"a"`}, "Content-Encoding": {"gzip"}}
+	h304 := http.Header{"Cache-Control": {"max-age=60"}, "Content-Length": {"0"}, "X-New": {"n"}, "Age": {"3"}, "Content-Encoding": {"br"}}
 	got := Merge(stored, h304)
-	want := http.Header{"Cache-Control": {"max-age=60"}, "Content-Length": {"5"}, "X-Kept": {"k"}, "Etag": {`"a"`}, "X-New": {"n"}}
+	want := http.Header{"Cache-Control": {"max-age=60"}, "Content-Length": {"5"}, "X-Kept": {"k"}, "Etag": {`"a"`}, "X-New": {"n"}, "Content-Encoding": {"gzip"}}
 	if len(got) != len(want) {
 		t.Fatalf("Merge = %v, want %v", got, want)
 	}

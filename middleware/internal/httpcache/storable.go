@@ -45,6 +45,14 @@ type Decision struct {
 // it is fresh for a while, or it carries a validator to revalidate it with.
 func Storable(req http.Header, status int, h http.Header, d Response, targeted bool, hc Heuristic, responseTime time.Time) Decision {
 	rd := ParseRequest(req)
+	if d.MustUnderstand {
+		// §5.2.2.3: a cache that knows the status's caching rules stores
+		// regardless of no-store, which is there for the caches that do not.
+		if http.StatusText(status) == "" {
+			return Decision{Reason: ReasonStatus}
+		}
+		d.NoStore = false
+	}
 	switch {
 	case status < 200 || status == http.StatusPartialContent || status == http.StatusNotModified || status > 999:
 		return Decision{Reason: ReasonStatus}

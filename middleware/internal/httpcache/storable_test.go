@@ -42,6 +42,9 @@ func TestStorable(t *testing.T) {
 		{"no-cache with a validator", nil, 200, http.Header{"Cache-Control": {"no-cache"}, "Etag": {`"a"`}}, true, ""},
 		{"no-cache without a validator", nil, 200, http.Header{"Cache-Control": {"no-cache, max-age=60"}}, false, ReasonNoFreshness},
 		{"expired with no validator", nil, 200, http.Header{"Expires": {"0"}}, false, ReasonNoFreshness},
+		{"must-understand a known status overrides no-store", nil, 200, http.Header{"Cache-Control": {"max-age=60, must-understand, no-store"}}, true, ""},
+		{"must-understand an unknown status", nil, 599, http.Header{"Cache-Control": {"max-age=60, must-understand, no-store"}}, false, ReasonStatus},
+		{"an unknown status without must-understand", nil, 599, http.Header{"Cache-Control": {"max-age=60"}}, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.req == nil {

@@ -10,6 +10,10 @@ import (
 // entirely (§2.2); an invalid one is ignored as if absent.
 const (
 	CDNCacheControl = "Cdn-Cache-Control" // RFC 9213 §3, canonical form
+	// SurrogateControl is the older field of the W3C Edge Architecture note
+	// for reverse proxies, in Cache-Control syntax; CDNs still honour it,
+	// so an origin written for one may rely on it. It is the least specific.
+	SurrogateControl = "Surrogate-Control"
 )
 
 // Directives returns the response directives this cache obeys: those of
@@ -22,6 +26,11 @@ func Directives(h http.Header, targeted []string) (Response, bool) {
 		lines := h[name]
 		if len(lines) == 0 {
 			continue
+		}
+		if name == SurrogateControl {
+			d := ParseCacheControl(lines)
+			d.Source = name
+			return d, true
 		}
 		if d, ok := ParseTargeted(name, lines); ok {
 			return d, true
@@ -61,6 +70,8 @@ func ParseTargeted(name string, lines []string) (Response, bool) {
 			}
 		case "public":
 			d.Public = d.Public || m.isTrue()
+		case "must-understand":
+			d.MustUnderstand = d.MustUnderstand || m.isTrue()
 		case "must-revalidate":
 			d.MustRevalidate = d.MustRevalidate || m.isTrue()
 		case "proxy-revalidate":
