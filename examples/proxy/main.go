@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -159,5 +160,34 @@ func newProxy(cache *store.Cache, origin *url.URL, log *slog.Logger) http.Handle
 			log.Warn("cache unavailable; request served from the origin", "path", r.URL.Path, "error", err)
 		},
 	})
-	return mw(rp)
+	return mw(streamsOnly(rp))
 }
+
+// streamsOnly keeps httputil.ReverseProxy from flushing every response the
+// origin sends without a Content-Length (a chunked one), as it does to
+// keep streams streaming: each flush makes the middleware give up
+// buffering, so no chunked response would ever be stored. Flushes still
+// pass for text/event-stream, the one kind that is a stream by its type; any
+// other response streams once it outgrows the middleware's MaxBodyBytes.
+func streamsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&eventStreamFlusher{ResponseWriter: w}, r)
+	})
+}
+
+type eventStreamFlusher struct{ http.ResponseWriter }
+
+// FlushError is what http.ResponseController, which ReverseProxy uses,
+// calls first.
+func (f *eventStreamFlusher) FlushError() error {
+	ct, _, _ := mime.ParseMediaType(f.Header().Get("Content-Type"))
+	if ct != "text/event-stream" {
+		return nil
+	}
+	return http.NewResponseController(f.ResponseWriter).Flush()
+}
+
+func (f *eventStreamFlusher) Flush() { _ = f.FlushError() }
+
+// Unwrap lets http.ResponseController reach the connection's deadlines.
+func (f *eventStreamFlusher) Unwrap() http.ResponseWriter { return f.ResponseWriter }

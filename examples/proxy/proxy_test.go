@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,10 +26,11 @@ type testOrigin struct {
 	calls    map[string]int
 	inm      map[string][]string
 	lastHost string
+	release  chan struct{} // lets /events send its second event
 }
 
 func newTestOrigin(t *testing.T) *testOrigin {
-	o := &testOrigin{calls: map[string]int{}, inm: map[string][]string{}}
+	o := &testOrigin{calls: map[string]int{}, inm: map[string][]string{}, release: make(chan struct{})}
 	mux := http.NewServeMux()
 	body := strings.Repeat("0123456789", 10)
 	mux.HandleFunc("/fresh", func(w http.ResponseWriter, r *http.Request) {
@@ -52,6 +55,20 @@ func newTestOrigin(t *testing.T) *testOrigin {
 		w.Header().Set("Cache-Control", "max-age=600")
 		w.Header().Set("Age", "100")
 		_, _ = io.WriteString(w, "aged")
+	})
+	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
+		// 64 KiB in pieces and no Content-Length: sent chunked.
+		w.Header().Set("Cache-Control", "max-age=600")
+		for range 64 {
+			_, _ = w.Write([]byte(strings.Repeat("c", 1<<10)))
+		}
+	})
+	mux.HandleFunc("/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		http.NewResponseController(w).Flush()
+		<-o.release
+		_, _ = io.WriteString(w, "data: second\n\n")
 	})
 	mux.HandleFunc("/cdn", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -198,6 +215,30 @@ func TestProxyEndToEndIntegration(t *testing.T) {
 				require.NoError(t, err)
 				assert.GreaterOrEqual(t, age, 100)
 				assert.Contains(t, resp.Header.Get("Cache-Status"), "hit")
+			})
+			t.Run("a chunked response is stored", func(t *testing.T) {
+				_, body := fetch(t, c, proxy+"/chunked")
+				assert.Len(t, body, 64<<10)
+				resp, body := fetch(t, c, proxy+"/chunked")
+				assert.Len(t, body, 64<<10)
+				assert.Contains(t, resp.Header.Get("Cache-Status"), "hit")
+				assert.Equal(t, 1, o.count("/chunked"))
+			})
+			t.Run("an event stream streams", func(t *testing.T) {
+				// Bounded: a proxy that buffered would hang here otherwise.
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, proxy+"/events", nil)
+				require.NoError(t, err)
+				resp, err := c.Do(req)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				// The origin holds the second event until the first has
+				// arrived: a proxy that buffered would never deliver it.
+				line, err := bufio.NewReader(resp.Body).ReadString('\n')
+				require.NoError(t, err)
+				assert.Equal(t, "data: first\n", line)
+				close(o.release)
 			})
 			t.Run("CDN-Cache-Control beats Cache-Control and is forwarded", func(t *testing.T) {
 				fetch(t, c, proxy+"/cdn")
