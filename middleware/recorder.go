@@ -65,10 +65,12 @@ func (rec *recorder) WriteHeader(code int) {
 		// As net/http does: an invalid status is the handler's bug.
 		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
 	}
-	// Informational responses (103 Early Hints) are dropped: they are an
-	// optimisation for one client, and a cached response has no use for
-	// them. A second final status is ignored, as net/http ignores it.
-	if rec.status != 0 || code < 200 {
+	// A second final status is ignored, as net/http ignores it.
+	if rec.status != 0 {
+		return
+	}
+	if code < 200 {
+		rec.informational(code)
 		return
 	}
 	rec.status = code
@@ -77,6 +79,30 @@ func (rec *recorder) WriteHeader(code int) {
 		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > int64(rec.limit) {
 			rec.pass()
 		}
+	}
+}
+
+// informational passes a 103 Early Hints on to the client at once, with
+// the fields the handler set for it (httputil.ReverseProxy sets the
+// origin's, then clears them): it is meant for this client now, and a
+// stored response has no use for it. Other 1xx are net/http's own business
+// (100 Continue) or end the exchange (101). A background revalidation has
+// no client to tell.
+func (rec *recorder) informational(code int) {
+	if code != http.StatusEarlyHints || rec.client == nil {
+		return
+	}
+	dst := rec.client.Header()
+	var added []string
+	for name, vs := range rec.header {
+		if _, ok := dst[name]; !ok {
+			dst[name] = vs
+			added = append(added, name)
+		}
+	}
+	rec.client.WriteHeader(code)
+	for _, name := range added {
+		delete(dst, name)
 	}
 }
 

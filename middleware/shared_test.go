@@ -3,6 +3,8 @@ package middleware_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"strconv"
 	"testing"
 	"time"
@@ -253,4 +255,31 @@ func TestUnsafeMethodInvalidatesLocation(t *testing.T) {
 	assertStatus(t, get(h, http.MethodGet, "/created"), "hit*")
 	get(h, http.MethodPost, "/collection")
 	assertStatus(t, get(h, http.MethodGet, "/created"), "fwd=uri-miss; fwd-status=200; stored")
+}
+
+func TestEarlyHintsReachTheClient(t *testing.T) {
+	o := &origin{respond: func(w http.ResponseWriter, r *http.Request, n int64) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Cache-Control", "max-age=60")
+		_, _ = w.Write([]byte("body"))
+	}}
+	h, _ := sharedCache(t, o, middleware.Options{})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	var hints []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+		hints = append(hints, strconv.Itoa(code)+" "+header.Get("Link"))
+		return nil
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, srv.URL+"/r", nil)
+	require.NoError(t, err)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, []string{"103 </style.css>; rel=preload"}, hints)
+	assert.Empty(t, resp.Header.Get("Link"), "the hint's fields are not the response's")
+	assert.Contains(t, resp.Header.Get("Cache-Status"), "stored")
 }
