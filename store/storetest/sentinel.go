@@ -94,3 +94,58 @@ func (s *Sentinel) URL() string {
 	}
 	return u.String()
 }
+
+// MasterAddr returns the address the Sentinel gives for its master now,
+// "127.0.0.1:port"; after a failover it is the promoted replica's.
+func (s *Sentinel) MasterAddr(ctx context.Context) (string, error) {
+	v, err := s.Do(ctx, "SENTINEL", "get-master-addr-by-name", s.name)
+	if err != nil {
+		return "", err
+	}
+	return strings.Replace(v, "\n", ":", 1), nil
+}
+
+// WaitReplicas polls until the Sentinel knows n replicas of its master that
+// it does not consider down, which is when it can fail over to one of them.
+// A Sentinel learns of replicas from its master's INFO, so this takes up to
+// a second after start. ctx bounds the wait.
+func (s *Sentinel) WaitReplicas(ctx context.Context, n int) error {
+	for {
+		v, err := s.do(ctx, "SENTINEL", "replicas", s.name)
+		ok := 0
+		if err == nil {
+			list, _ := v.([]any)
+			for _, r := range list {
+				if flags := fieldOf(r, "flags"); flags != "" && !strings.Contains(flags, "down") && !strings.Contains(flags, "disconnected") {
+					ok++
+				}
+			}
+			if ok >= n {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("storetest: sentinel on %s knows %d of %d replicas: %w (last: %v)", s.Addr(), ok, n, ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// fieldOf reads a field of a flat name/value array reply (RESP2) or a map
+// reply (RESP3).
+func fieldOf(v any, name string) string {
+	switch r := v.(type) {
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			if k, _ := r[i].(string); k == name {
+				s, _ := r[i+1].(string)
+				return s
+			}
+		}
+	case map[string]any:
+		s, _ := r[name].(string)
+		return s
+	}
+	return ""
+}

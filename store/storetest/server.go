@@ -77,7 +77,11 @@ type Server struct {
 	dir     string
 	port    int
 	busPort int // cluster bus port; 0 unless a cluster node
-	addr    string
+	// nodeTimeout is the cluster-node-timeout of a cluster node.
+	nodeTimeout time.Duration
+	// replicaOf, when set, makes this server a replica of that one.
+	replicaOf *Server
+	addr      string
 	// sentinel, when set, makes this process a Sentinel watching the
 	// named master.
 	sentinel *sentinelOf
@@ -160,6 +164,13 @@ func start(ctx context.Context, opts Options, cluster bool) (*Server, error) {
 }
 
 func startWith(ctx context.Context, opts Options, cluster bool, sentinel *sentinelOf) (*Server, error) {
+	return startServer(ctx, &Server{opts: opts, sentinel: sentinel}, cluster)
+}
+
+// startServer starts s, whose opts, sentinel, replicaOf and nodeTimeout are
+// set, on a free port.
+func startServer(ctx context.Context, s *Server, cluster bool) (*Server, error) {
+	opts := s.opts
 	bin, err := findRedisServer()
 	if err != nil {
 		return nil, err
@@ -168,7 +179,7 @@ func startWith(ctx context.Context, opts Options, cluster bool, sentinel *sentin
 	if err != nil {
 		return nil, fmt.Errorf("storetest: create server directory: %w", err)
 	}
-	s := &Server{bin: bin, opts: opts, dir: dir, sentinel: sentinel}
+	s.bin, s.dir = bin, dir
 	s.opts.Args = append([]string(nil), opts.Args...)
 	for range portAttempts {
 		ports, perr := freePorts(1 + btoi(cluster))
@@ -274,16 +285,31 @@ func (s *Server) args() []string {
 		"--maxmemory", "256mb",
 		"--maxmemory-policy", "allkeys-lru",
 		"--daemonize", "no",
+		// A replica's first copy starts at once instead of waiting 5 s
+		// for more replicas to share it.
+		"--repl-diskless-sync-delay", "0",
 	}
+	a = append(a, debugArgs(s.bin)...)
 	if s.busPort != 0 {
 		// An explicit bus port, instead of the default port+10000, because a
 		// free port above 55535 has no room for one.
+		timeout := s.nodeTimeout
+		if timeout <= 0 {
+			timeout = defaultNodeTimeout
+		}
 		a = append(a,
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(s.dir, "nodes.conf"),
-			"--cluster-node-timeout", "2000",
+			"--cluster-node-timeout", strconv.FormatInt(timeout.Milliseconds(), 10),
 			"--cluster-port", strconv.Itoa(s.busPort),
 		)
+	}
+	if m := s.replicaOf; m != nil {
+		host, port, _ := net.SplitHostPort(m.addr)
+		a = append(a, "--replicaof", host, port)
+		if m.opts.Password != "" {
+			a = append(a, "--masterauth", m.opts.Password)
+		}
 	}
 	if s.opts.Password != "" {
 		a = append(a, "--requirepass", s.opts.Password)
