@@ -107,8 +107,26 @@ func newFaultLoad(t *testing.T, url string, domainOf func(key string) int) *faul
 	for _, k := range l.readOnly {
 		items = append(items, store.Item{Key: k, Value: []byte("ro")})
 	}
-	for i, err := range l.writer.SetMany(ctx, items) {
-		require.NoError(t, err, items[i].Key)
+	// A cluster that has just formed may still be settling (a node not yet
+	// sure of the others answers CLUSTERDOWN): the load starts once every
+	// key is written.
+	for try := 0; len(items) > 0; try++ {
+		var again []store.Item
+		for i, err := range l.writer.SetMany(ctx, items) {
+			if err != nil {
+				if try == 50 {
+					t.Fatalf("write %s before the fault: %v", items[i].Key, err)
+				}
+				if len(again) == 0 {
+					t.Logf("setup: write %s: %v; trying again", items[i].Key, err)
+				}
+				again = append(again, items[i])
+			}
+		}
+		items = again
+		if len(items) > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	now := time.Now()
 	for _, k := range l.keys {
