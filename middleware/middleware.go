@@ -97,7 +97,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.bypass(w, r, detailNoStore)
 		return
 	case rd.NoCache:
-		h.forward(w, r, &k, lookupResult{fwd: fwdRequest, key: k.base}, nil, false)
+		// Nothing stored is served without asking the handler (RFC 9111
+		// §5.2.1.4), but a stored response's validators let it answer 304.
+		lk := m.lookup(r, &k)
+		if lk.fwd != fwdMiss {
+			lk.fwd = fwdRequest
+		}
+		lk.prior = lk.entry
+		h.forward(w, r, &k, lk, nil, false)
 		return
 	}
 

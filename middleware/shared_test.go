@@ -283,3 +283,22 @@ func TestEarlyHintsReachTheClient(t *testing.T) {
 	assert.Empty(t, resp.Header.Get("Link"), "the hint's fields are not the response's")
 	assert.Contains(t, resp.Header.Get("Cache-Status"), "stored")
 }
+
+func TestRequestNoCacheRevalidates(t *testing.T) {
+	o := &origin{respond: func(w http.ResponseWriter, r *http.Request, n int64) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Etag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write([]byte("body"))
+	}}
+	h, _ := sharedCache(t, o, middleware.Options{})
+	get(h, http.MethodGet, "/r")
+	w := get(h, http.MethodGet, "/r", "Cache-Control", "no-cache")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "body", w.Body.String())
+	assertStatus(t, w, "fwd=request; fwd-status=304; stored")
+	assert.EqualValues(t, 2, o.calls.Load())
+}
