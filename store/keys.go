@@ -78,3 +78,19 @@ func FileKeys(fileHash string) ([]string, error) {
 	}
 	return []string{AnalysisPrefix + h, MetadataPrefix + h}, nil
 }
+
+// FilePrefix starts the namespace of one EMG file (see FileNamespace).
+const FilePrefix = "emg_file:"
+
+// FileNamespace returns the namespace of everything cached for one EMG
+// file, emg_file:{file_hash}: its analysis, its metadata and the HTTP
+// responses about it carry the namespace's version in their keys, so that
+// Cache.InvalidateNamespace on it drops all of them in one write. A hash
+// that is not a hex digest is ErrInvalidKey.
+func FileNamespace(fileHash string) (string, error) {
+	h, err := ValidateFileHash(fileHash)
+	if err != nil {
+		return "", err
+	}
+	return FilePrefix + h, nil
+}
