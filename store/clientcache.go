@@ -120,6 +120,7 @@ type localCache struct {
 	mu         sync.RWMutex
 	items      map[string]*cacheNode
 	flights    map[string]*cacheFlight
+	dirty      map[string]*dirtyKey
 	head, tail *cacheNode
 	size, max  int64
 	owner      *clientCaches
@@ -139,6 +140,63 @@ type cacheFlight struct {
 	val rueidis.RedisMessage
 	err error
 	xat int64
+}
+
+// dirtyKey tracks the replies this connection still expects for a key
+// that was written, or whose read was cancelled. rueidis matches a reply
+// to the store by key alone, so without it the reply to a GET sent before
+// a write could be stored after the write, or complete a flight that a
+// read started after the write, and the writer would read its own write
+// back as the old value. Replies on one connection arrive in the order
+// the GETs were sent, so once `old` replies have come in, every reply
+// still to come is for a GET sent after the write.
+type dirtyKey struct {
+	// outstanding counts GETs of the key sent and not yet answered, as far
+	// as this store knows: the flight a write poisoned, reads sent while
+	// the key was dirty, cancelled reads whose reply may still come.
+	outstanding int
+	// old is how many of the next replies may predate the last write.
+	// While it is above zero, replies are neither stored nor shared and
+	// readers go to Redis on their own.
+	old int
+	// poisoned are flights pending when the key was written: their
+	// waiters, who all joined before the write, get the next old replies;
+	// nobody joins them any more.
+	poisoned []*cacheFlight
+	// since bounds how long a reply that never comes (a request Redis
+	// aborted) keeps the key dirty.
+	since int64
+}
+
+// dirtyHold is how long a key stays dirty at most: far longer than a
+// reply takes on a live connection, whose pings time out within
+// Config.OpTimeout and close it, which drops the whole store.
+const dirtyHold = time.Minute
+
+// dirtyEntry returns k's record, creating it. The lock must be held.
+func (l *localCache) dirtyEntry(k string, now int64) *dirtyKey {
+	d := l.dirty[k]
+	if d == nil {
+		if l.dirty == nil {
+			l.dirty = make(map[string]*dirtyKey)
+		}
+		d = &dirtyKey{}
+		l.dirty[k] = d
+	}
+	d.since = now
+	return d
+}
+
+// settle drops k's record once no old reply is expected and none is
+// outstanding. The lock must be held.
+func (l *localCache) settle(k string, d *dirtyKey) {
+	if d.old > 0 {
+		return
+	}
+	l.releasePoisoned(d)
+	if d.outstanding <= 0 {
+		delete(l.dirty, k)
+	}
 }
 
 func (f *cacheFlight) Wait(ctx context.Context) (rueidis.RedisMessage, error) {
@@ -190,6 +248,17 @@ func (l *localCache) Flight(key, cmd string, ttl time.Duration, now time.Time) (
 	if f = l.flights[k]; f != nil {
 		return rueidis.RedisMessage{}, f
 	}
+	if d := l.dirty[k]; d != nil {
+		switch {
+		case ms-d.since >= dirtyHold.Milliseconds():
+			l.releasePoisoned(d)
+			delete(l.dirty, k)
+		case d.old > 0:
+			// Sent on its own: a flight now could be completed by an old reply.
+			d.outstanding++
+			return rueidis.RedisMessage{}, nil
+		}
+	}
 	l.flights[k] = &cacheFlight{ch: make(chan struct{}), xat: now.Add(ttl).UnixMilli()}
 	return rueidis.RedisMessage{}, nil
 }
@@ -199,6 +268,20 @@ func (l *localCache) Update(key, cmd string, val rueidis.RedisMessage) (pxat int
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.flights[k]
+	if d := l.dirty[k]; d != nil && (f == nil || d.old > 0) {
+		d.outstanding--
+		if d.old > 0 {
+			d.old--
+			if len(d.poisoned) > 0 {
+				p := d.poisoned[0]
+				d.poisoned = d.poisoned[1:]
+				p.val = val
+				close(p.ch)
+			}
+		}
+		l.settle(k, d)
+		return 0
+	}
 	if f == nil {
 		return 0
 	}
@@ -220,6 +303,9 @@ func (l *localCache) Cancel(key, cmd string, err error) {
 		delete(l.flights, k)
 		f.err = err
 		close(f.ch)
+		// The request was given up, but its reply may still come, and a
+		// write landing before it would make it old.
+		l.dirtyEntry(k, time.Now().UnixMilli()).outstanding++
 	}
 	l.mu.Unlock()
 }
@@ -246,20 +332,50 @@ func (l *localCache) removeKey(key string) {
 	}
 }
 
+// forget drops key after a write of it: its entry, and its pending flight,
+// whose reply may predate the write (see dirtyKey).
 func (l *localCache) forget(key string) {
 	l.mu.Lock()
 	l.removeKey(key)
+	f := l.flights[key]
+	if d := l.dirty[key]; f != nil || d != nil {
+		d = l.dirtyEntry(key, time.Now().UnixMilli())
+		if f != nil {
+			delete(l.flights, key)
+			d.poisoned = append(d.poisoned, f)
+			d.outstanding++
+		}
+		// Every reply still expected was asked for before this write.
+		d.old = d.outstanding
+		l.settle(key, d)
+	}
 	l.mu.Unlock()
+}
+
+// releasePoisoned ends the wait of poisoned flights whose reply will not
+// come, or not in time: their readers fall back to the origin.
+func (l *localCache) releasePoisoned(d *dirtyKey) {
+	for _, f := range d.poisoned {
+		f.err = ErrUnavailable
+		close(f.ch)
+	}
+	d.poisoned = nil
 }
 
 func (l *localCache) Close(err error) {
 	l.mu.Lock()
-	flights := l.flights
-	l.flights = nil
+	waiting := make([]*cacheFlight, 0, len(l.flights))
+	for _, f := range l.flights {
+		waiting = append(waiting, f)
+	}
+	for _, d := range l.dirty {
+		waiting = append(waiting, d.poisoned...)
+	}
+	l.flights, l.dirty = nil, nil
 	l.items = make(map[string]*cacheNode)
 	l.head, l.tail, l.size = nil, nil, 0
 	l.mu.Unlock()
-	for _, f := range flights {
+	for _, f := range waiting {
 		f.err = err
 		close(f.ch)
 	}
