@@ -54,7 +54,7 @@ func (c *config) storeFor(r *http.Request, status int, h http.Header, requestTim
 			plan.life.swr, plan.life.sie = c.swr, c.sie
 		}
 	} else {
-		if status < 0 || status >= len(c.statuses) || !c.statuses[status] || len(h["Set-Cookie"]) > 0 {
+		if status < 0 || status >= len(c.statuses) || !c.statuses[status] && !c.explicit[status] || len(h["Set-Cookie"]) > 0 {
 			return storePlan{}, false
 		}
 		// The qualified forms count as unqualified: not storing at all is
@@ -63,8 +63,12 @@ func (c *config) storeFor(r *http.Request, status int, h http.Header, requestTim
 			return storePlan{}, false
 		}
 		fresh := c.ttl
-		if l := httpcache.FreshnessLifetime(status, h, d, targeted, httpcache.Heuristic{}, responseTime); l.Explicit {
+		l := httpcache.FreshnessLifetime(status, h, d, targeted, httpcache.Heuristic{}, responseTime)
+		if l.Explicit {
 			fresh = min(fresh, l.Fresh)
+		} else if !c.statuses[status] {
+			// Stored only with explicit freshness: see Options.Statuses.
+			return storePlan{}, false
 		}
 		if fresh <= 0 {
 			return storePlan{}, false

@@ -34,7 +34,8 @@ func TestStoreFor(t *testing.T) {
 		ok     bool
 	}{
 		{"owned: plain 200", &owned, nil, 200, http.Header{}, with(windows, time.Hour), true},
-		{"owned: 404", &owned, nil, 404, http.Header{}, with(windows, time.Hour), true},
+		{"owned: 404 without freshness", &owned, nil, 404, http.Header{}, lifetime{}, false},
+		{"owned: 404 with max-age", &owned, nil, 404, http.Header{"Cache-Control": {"max-age=60"}}, lifetime{fresh: time.Minute, swr: time.Minute, sie: 2 * time.Minute}, true},
 		{"owned: 500", &owned, nil, 500, http.Header{}, lifetime{}, false},
 		{"owned: 500 with max-age", &owned, nil, 500, http.Header{"Cache-Control": {"max-age=60"}}, lifetime{}, false},
 		{"owned: 206", &owned, nil, 206, http.Header{}, lifetime{}, false},

@@ -24,8 +24,12 @@
 // each set of their values has a key of its own. The [KeyFunc] value groups
 // keys: a hex file hash gives emg_analysis:{file_hash}:{digest}, any other
 // string http_response:{its SHA-256}:{digest}, and an empty one sends the
-// request to the handler uncached. [Invalidate] and [InvalidateKey] remove a
-// group.
+// request to the handler uncached. Every key of a group also covers the
+// version of the group's namespace (store.FileNamespace for a file hash):
+// [Invalidate] and [InvalidateKey], and every successful POST, PUT, PATCH
+// or DELETE through the middleware, replace it, which orphans every
+// response of the group in one write, including one that a fill running at
+// that moment stores afterwards.
 //
 // # Two semantics
 //
@@ -43,8 +47,9 @@
 // # What is stored
 //
 // In OwnedHandler semantics: only responses to GET, with a status
-// [Options.Statuses] allows (by default the ones RFC 9110 calls
-// heuristically cacheable), without Set-Cookie,
+// [Options.Statuses] allows (by default 200, 203, 204, 300, 301 and 308,
+// and 404, 405, 410, 414 and 501 only with explicit freshness), without
+// Set-Cookie,
 // Cache-Control no-store, no-cache or private, Vary: * or trailers, and with
 // a body no larger than [Options.MaxBodyBytes]. A response stays fresh for
 // [Options.TTL], or less if its Cache-Control s-maxage or max-age (or
@@ -56,6 +61,10 @@
 // "emgcache; hit; ttl=3597"; a request that went to the handler says why
 // ("emgcache; fwd=uri-miss; fwd-status=200; stored", "fwd=vary-miss",
 // "fwd=stale", "fwd=request", "fwd=bypass; detail=header", "fwd=method").
+// "hit" always means the response was read from the store; a request that
+// waited for another request's handler run says "fwd=...; collapsed".
+// [Middleware.Stats] counts these outcomes, beside the store's own Stats,
+// which count one read per cacheable request.
 // If-None-Match and If-Modified-Since are answered with 304 from the stored
 // ETag and Last-Modified.
 //

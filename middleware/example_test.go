@@ -38,12 +38,16 @@ func Example() {
 	}
 
 	// The file was re-analysed: drop what is cached for it.
-	n, err := middleware.Invalidate(ctx, cache, hash)
-	fmt.Println("invalidated", n, err)
+	if err := middleware.Invalidate(ctx, cache, hash); err != nil {
+		fmt.Println(err)
+	}
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+hash, nil))
+	fmt.Println(w.Code, w.Header().Get("Cache-Status"))
 	// Output:
 	// 200 emgcache; fwd=uri-miss; fwd-status=200; stored {"file":"9e107d9d","rms_mv":0.42}
 	// 200 emgcache; hit {"file":"9e107d9d","rms_mv":0.42}
-	// invalidated 1 <nil>
+	// 200 emgcache; fwd=uri-miss; fwd-status=200; stored
 }
 
 // The file hash comes from a KeyFunc, so the middleware works with any

@@ -14,6 +14,9 @@ import (
 type flightGroup struct {
 	mu sync.Mutex
 	m  map[string]*flight
+	// joined, if set, is called when a request joins a flight it did not
+	// start: a hook for tests that order requests without sleeping.
+	joined func(key string)
 }
 
 // flight is one handler run that requests for the same key can share.
@@ -51,6 +54,9 @@ func (g *flightGroup) join(key string) (f *flight, leader bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if f := g.m[key]; f != nil {
+		if g.joined != nil {
+			g.joined(key)
+		}
 		return f, false
 	}
 	if g.m == nil {

@@ -19,14 +19,19 @@ import (
 //	emg_analysis:{hash}:{base}        the response to a URI, or its vary record
 //	emg_analysis:{hash}:{variant}     the response for one set of values of the
 //	                                  request headers the vary record names
-//	emg_analysis:{hash}:invalidated   Invalidate's tombstone
 //
 // Any other value v is hashed into the group, so that no byte of it reaches
 // the key or a SCAN pattern: http_response:{first 128 bits of SHA-256(v) in
 // hex}:{base}, and so on.
 //
 // base and variant are 32 hex digits: the first 128 bits of a SHA-256 of a
-// length-prefixed encoding of what makes responses differ. The encoding is
+// length-prefixed encoding of what makes responses differ, which includes
+// the version of the value's namespace: store.FileNamespace for a file
+// hash (shared with patterns.Patterns' keys of the file's analysis and
+// metadata), the group without its ':' for any other value. Invalidate,
+// InvalidateKey and every successful unsafe method replace that version,
+// so every key of the group changes at once: one write, whatever the cache
+// holds, and a fill that computed its key before lands where nobody reads. The encoding is
 // injective (every field carries its length, every list its count), so two
 // requests share a key only if they agree on every part of it or SHA-256
 // collides; 128 bits leave a second preimage (one request aimed at another's
@@ -48,10 +53,6 @@ const (
 // 10000.
 const maxQueryParams = 1000
 
-// tombstoneSuffix names Invalidate's tombstone. It is not hex, so the
-// pattern that removes a file's responses does not remove it.
-const tombstoneSuffix = ":invalidated"
-
 // HTTPResponsePrefix starts the keys of responses whose KeyFunc value is
 // not an EMG file hash.
 const HTTPResponsePrefix = "http_response:"
@@ -63,8 +64,10 @@ type digest [16]byte
 
 // requestKey is where a request's responses live.
 type requestKey struct {
-	digest digest // of the method family, URI and KeyHeaders
-	base   string // {group}{hex of digest}
+	ns      string // the namespace of the KeyFunc value
+	version string // of ns when the key was made
+	digest  digest // of the version, method family, URI and KeyHeaders
+	base    string // {group}{hex of digest}
 }
 
 // group is the prefix shared by every key of the request's KeyFunc value:
@@ -92,20 +95,28 @@ func appendGroup(dst []byte, v string) ([]byte, bool) {
 	return append(dst, ':'), true
 }
 
-// groupFor returns the key prefix of a KeyFunc value, or false for "".
-func groupFor(v string) (string, bool) {
+// namespaceFor returns the namespace whose version is in every key of a
+// KeyFunc value, or false for "".
+func namespaceFor(v string) (string, bool) {
+	if h, ok := fileHash(v); ok {
+		return store.FilePrefix + h, true
+	}
 	b, ok := appendGroup(nil, v)
-	return string(b), ok
+	if !ok {
+		return "", false
+	}
+	return string(b[:len(b)-1]), true
 }
 
-// keyFor returns the base key of r for the KeyFunc value v, or false when v
-// is "" or r's query cannot be normalised (a bad escape, a ';' separator,
-// too many parameters): net/url would drop parts of such a query, and a key
-// must never merge two requests a handler may tell apart. host, when not
-// "", replaces the request's Host (Options.CanonicalHost).
-func keyFor(r *http.Request, v string, keyHeaders []string, host string) (requestKey, bool) {
+// keyFor returns the base key of r for the KeyFunc value v, whose
+// namespace ns has the version version, or false when v is "" or r's query
+// cannot be normalised (a bad escape, a ';' separator, too many
+// parameters): net/url would drop parts of such a query, and a key must
+// never merge two requests a handler may tell apart. host, when not "",
+// replaces the request's Host (Options.CanonicalHost).
+func keyFor(r *http.Request, v, ns, version string, keyHeaders []string, host string) (requestKey, bool) {
 	var stack [512]byte
-	in, ok := appendBaseInput(stack[:0], r, keyHeaders, host)
+	in, ok := appendBaseInput(appendField(stack[:0], version), r, keyHeaders, host)
 	if !ok {
 		return requestKey{}, false
 	}
@@ -115,7 +126,7 @@ func keyFor(r *http.Request, v string, keyHeaders []string, host string) (reques
 	if !ok {
 		return requestKey{}, false
 	}
-	return requestKey{digest: d, base: string(hex.AppendEncode(b, d[:]))}, true
+	return requestKey{ns: ns, version: version, digest: d, base: string(hex.AppendEncode(b, d[:]))}, true
 }
 
 // appendBaseInput appends the encoding of everything that selects a
@@ -243,14 +254,6 @@ func digestKey(group string, d digest) string {
 	b = hex.AppendEncode(b, d[:])
 	return string(b)
 }
-
-// groupPattern matches every response of a group and neither its
-// tombstone nor, for a file, its bare emg_analysis:{hash} key, which
-// belongs to the cache-aside users of the store.
-func groupPattern(group string) string { return group + "[0-9a-f]*" }
-
-// tombstoneKey is {group}invalidated: the group ends with ':'.
-func tombstoneKey(group string) string { return group + tombstoneSuffix[1:] }
 
 // fileHash checks h like store.ValidateFileHash and returns it in lower
 // case, without allocating when it already is.

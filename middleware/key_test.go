@@ -128,8 +128,8 @@ func FuzzKey(f *testing.F) {
 		}
 		m1, c1 := meaningOf(r1)
 		m2, c2 := meaningOf(r2)
-		key1, got1 := keyFor(r1, testHash, keyed, "")
-		key2, got2 := keyFor(r2, testHash, keyed, "")
+		key1, got1 := keyFor(r1, testHash, "ns", testVersion, keyed, "")
+		key2, got2 := keyFor(r2, testHash, "ns", testVersion, keyed, "")
 		require.Equal(t, c1, got1, "request 1 cacheable")
 		require.Equal(t, c2, got2, "request 2 cacheable")
 		if !c1 || !c2 {
@@ -172,6 +172,32 @@ func TestFileHash(t *testing.T) {
 
 func TestKeyForAllocations(t *testing.T) {
 	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/api/emg/analysis/" + testHash, RawQuery: "window=50&channel=EMG1"}, Header: http.Header{}}
-	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, testHash, nil, "") })
+	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, testHash, "ns", testVersion, nil, "") })
 	assert.LessOrEqual(t, allocs, 1.0, "only the key string")
+}
+
+const testVersion = "0123456789abcdef01234567"
+
+func TestKeyForVersion(t *testing.T) {
+	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/api/emg/analysis/" + testHash}, Header: http.Header{}}
+	k1, ok := keyFor(r, testHash, "ns", testVersion, nil, "")
+	require.True(t, ok)
+	k2, ok := keyFor(r, testHash, "ns", "fedcba9876543210fedcba98", nil, "")
+	require.True(t, ok)
+	again, _ := keyFor(r, testHash, "ns", testVersion, nil, "")
+	assert.Equal(t, k1.base, again.base)
+	assert.NotEqual(t, k1.base, k2.base, "a new version changes every key of the namespace")
+	assert.NotEqual(t, variantKey(&k1, testRecord, r.Header), variantKey(&k2, testRecord, r.Header))
+}
+
+func TestNamespaceFor(t *testing.T) {
+	ns, ok := namespaceFor(strings.ToUpper(testHash))
+	require.True(t, ok)
+	assert.Equal(t, "emg_file:"+testHash, ns, "a file hash shares the file's namespace with patterns")
+	other, ok := namespaceFor("/some/path")
+	require.True(t, ok)
+	assert.True(t, strings.HasPrefix(other, HTTPResponsePrefix))
+	assert.NotContains(t, other, "/some/path")
+	_, ok = namespaceFor("")
+	assert.False(t, ok)
 }

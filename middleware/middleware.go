@@ -21,25 +21,42 @@ import (
 // file from cache and stores the handler's cacheable responses. See the
 // package documentation for what is stored and when the cache is bypassed.
 // New panics if cache is nil or opts is invalid; the returned function
-// panics if given a nil handler.
+// panics if given a nil handler. It is NewMiddleware(cache, opts).Handler,
+// for callers that need neither Stats nor Close.
 func New(cache *store.Cache, opts Options) func(http.Handler) http.Handler {
-	return newMiddleware(cache, opts, time.Now).wrap
+	return NewMiddleware(cache, opts).Handler
 }
 
-// middleware is one New: its configuration and its flights, shared by
-// every handler it wraps.
-type middleware struct {
+// Middleware is one response cache: its configuration, its flights, its
+// counters and its background revalidations, shared by every handler it
+// wraps. Create it with NewMiddleware; it is safe for concurrent use.
+type Middleware struct {
 	cache   *store.Cache
 	cfg     config
 	now     func() time.Time
 	flights flightGroup
+	stats   counters
+	bg      background
+	// published, if set, runs in a fill between publishing its response to
+	// the waiters and writing it to the store: a hook for tests.
+	published func()
 }
 
-func newMiddleware(cache *store.Cache, opts Options, now func() time.Time) *middleware {
-	return &middleware{cache: cache, cfg: newConfig(cache, opts), now: now}
+// NewMiddleware is New returning the Middleware itself, whose Stats and
+// Close a service wires to its metrics and its shutdown. It panics like
+// New.
+func NewMiddleware(cache *store.Cache, opts Options) *Middleware {
+	return newMiddleware(cache, opts, time.Now)
 }
 
-func (m *middleware) wrap(next http.Handler) http.Handler {
+func newMiddleware(cache *store.Cache, opts Options, now func() time.Time) *Middleware {
+	m := &Middleware{cache: cache, cfg: newConfig(cache, opts), now: now}
+	m.bg.slots = make(chan struct{}, m.cfg.maxRevalidations)
+	return m
+}
+
+// Handler wraps next. It panics if next is nil.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if next == nil {
 		panic("middleware: nil handler")
 	}
@@ -47,7 +64,7 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 }
 
 type handler struct {
-	m    *middleware
+	m    *Middleware
 	next http.Handler
 }
 
@@ -83,9 +100,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.bypass(w, r, detail)
 		return
 	}
-	k, ok := m.key(r)
+	k, storeUp, ok := m.key(r)
 	if !ok {
 		h.bypass(w, r, detailKey)
+		return
+	}
+	if !storeUp {
+		// Without the namespace's version there is no key to read nor to
+		// write: the handler answers, collapsed with concurrent requests.
+		h.forward(w, r, &k, lookupResult{fwd: fwdMiss, key: k.base}, nil, true)
 		return
 	}
 	rd := noRequestDirectives
@@ -99,7 +122,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rd.NoCache:
 		// Nothing stored is served without asking the handler (RFC 9111
 		// §5.2.1.4), but a stored response's validators let it answer 304.
-		lk := m.lookup(r, &k)
+		lk := m.lookup(r, &k, true)
 		if lk.fwd != fwdMiss {
 			lk.fwd = fwdRequest
 		}
@@ -108,15 +131,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	lk := m.lookup(r, &k)
+	lk := m.lookup(r, &k, true)
 	var stale *entry
 	if e := lk.entry; e != nil {
 		age := m.age(e)
 		switch m.use(rd, e, age) {
 		case httpcache.UseFresh:
+			m.stats.hits.Add(1)
 			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
 			return
 		case httpcache.UseStale:
+			m.stats.stale.Add(1)
 			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailMaxStale), age)
 			return
 		}
@@ -126,6 +151,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// min-fresh.
 			lk.fwd = fwdRequest
 		case age < e.fresh+e.swr && rd.MaxAge == httpcache.Absent && rd.MinFresh == httpcache.Absent:
+			m.stats.stale.Add(1)
 			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailSWR), age)
 			h.revalidate(r, k, lk, e)
 			return
@@ -140,6 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rd.OnlyIfCached {
 		// RFC 9111 §5.2.1.7: nothing stored may answer, and the origin must
 		// not be asked.
+		m.stats.misses.Add(1)
 		m.gatewayTimeout(w, lk.fwd)
 		return
 	}
@@ -148,7 +175,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // age is the current age of a stored response (RFC 9111 §4.2.3): its
 // storedAt is its arrival time less the age it already had then.
-func (m *middleware) age(e *entry) time.Duration { return max(m.now().Sub(e.storedAt), 0) }
+func (m *Middleware) age(e *entry) time.Duration { return max(m.now().Sub(e.storedAt), 0) }
 
 // use applies RFC 9111 §4.2 to a stored response for a request with
 // directives rd. Whether the response forbids stale use (must-revalidate
@@ -156,7 +183,7 @@ func (m *middleware) age(e *entry) time.Duration { return max(m.now().Sub(e.stor
 // be served a stale response here besides the stale-* windows, which the
 // entry's lifetime already closed for such responses; so its directives
 // are only read then.
-func (m *middleware) use(rd httpcache.Request, e *entry, age time.Duration) httpcache.Use {
+func (m *Middleware) use(rd httpcache.Request, e *entry, age time.Duration) httpcache.Use {
 	forbidden := false
 	if rd.MaxStale != httpcache.Absent {
 		h := make(http.Header, len(m.cfg.targeted)+1)
@@ -173,7 +200,7 @@ func (m *middleware) use(rd httpcache.Request, e *entry, age time.Duration) http
 
 // gatewayTimeout answers a request with only-if-cached that the cache
 // cannot: 504, as RFC 9111 §5.2.1.7 says.
-func (m *middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
+func (m *Middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
 	dst := w.Header()
 	dst["Content-Type"] = []string{"application/json"}
 	addStatus(dst, m.cfg.status.forward(fwd, 0, false, false, detailOnlyIfCached))
@@ -182,9 +209,21 @@ func (m *middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
 }
 
 // key returns the base key of r, or false when r cannot be cached: an
-// empty KeyFunc value, or a query that cannot be normalised.
-func (m *middleware) key(r *http.Request) (requestKey, bool) {
-	return keyFor(r, m.cfg.keyFunc(r), m.cfg.keyHeaders, m.cfg.host)
+// empty KeyFunc value, or a query that cannot be normalised. storeUp is
+// false when the namespace's version could not be read; the key then
+// serves only to collapse concurrent requests and is never written.
+func (m *Middleware) key(r *http.Request) (k requestKey, storeUp, ok bool) {
+	v := m.cfg.keyFunc(r)
+	ns, ok := namespaceFor(v)
+	if !ok {
+		return requestKey{}, false, false
+	}
+	version, err := m.cache.NamespaceVersion(r.Context(), ns)
+	if err != nil {
+		m.report(r, fmt.Errorf("middleware: read version of %s: %w", ns, err))
+	}
+	k, ok = keyFor(r, v, ns, version, m.cfg.keyHeaders, m.cfg.host)
+	return k, err == nil, ok
 }
 
 // bypassReason says why r must not be served from nor stored in the cache,
@@ -210,6 +249,7 @@ func (c *config) bypassReason(r *http.Request) string {
 
 // bypass sends r to the handler, untouched and uncached.
 func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) {
+	h.m.stats.bypasses.Add(1)
 	dst := w.Header()
 	if len(dst[headerCacheStatus]) == 0 {
 		// Shared by every bypassed response; its len == cap, so an append
@@ -223,10 +263,17 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) 
 
 // lookup reads what the store holds for k: an entry at the base key, or a
 // vary record there and an entry at the variant key for r's headers. A
-// store failure or an unreadable value is a miss.
-func (m *middleware) lookup(r *http.Request, k *requestKey) lookupResult {
+// store failure or an unreadable value is a miss. counted makes the base
+// read count in the store's hits and misses: one counted read per request,
+// whatever the lookup takes, so the store's numbers describe the requests
+// and the middleware's own Stats say what became of them.
+func (m *Middleware) lookup(r *http.Request, k *requestKey, counted bool) lookupResult {
 	lk := lookupResult{fwd: fwdURIMiss, key: k.base}
-	v, err := m.cache.GetString(r.Context(), k.base)
+	read := m.cache.Peek
+	if counted {
+		read = m.cache.GetString
+	}
+	v, err := read(r.Context(), k.base)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			m.report(r, fmt.Errorf("middleware: lookup: %w", err))
@@ -242,7 +289,7 @@ func (m *middleware) lookup(r *http.Request, k *requestKey) lookupResult {
 			return lk
 		}
 		lk.fwd, lk.key, lk.record = fwdVaryMiss, variantKey(k, rec, r.Header), rec
-		if v, err = m.cache.GetString(r.Context(), lk.key); err != nil {
+		if v, err = m.cache.Peek(r.Context(), lk.key); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				m.report(r, fmt.Errorf("middleware: lookup: %w", err))
 				lk.fwd = fwdMiss
@@ -264,7 +311,7 @@ func (m *middleware) lookup(r *http.Request, k *requestKey) lookupResult {
 // preconditions allow. Every header value slice of e is shared between
 // requests; it is capped (len == cap), so an append by another layer
 // copies it instead of writing into it.
-func (m *middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
+func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
 	dst := w.Header()
 	status := e.status
 	if _, ranged := r.Header["Range"]; ranged && status == http.StatusOK {
@@ -297,7 +344,7 @@ func (m *middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry
 // If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) against
 // the stored ETag and Last-Modified: 206 for a satisfiable range, 416
 // otherwise, 200 when If-Range does not match.
-func (m *middleware) serveContent(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
+func (m *Middleware) serveContent(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
 	dst := w.Header()
 	for i := range e.headers {
 		dst[e.headers[i].name] = e.headers[i].values
@@ -338,11 +385,13 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 		if ranged {
 			detail = detailRange
 		}
+		m.stats.misses.Add(1)
 		addStatus(w.Header(), m.cfg.status.forward(lk.fwd, 0, false, false, detail))
 		h.next.ServeHTTP(w, r)
 		return
 	}
 	if !shared {
+		m.stats.misses.Add(1)
 		h.fill(w, r, k, lk, stale, nil)
 		return
 	}
@@ -350,24 +399,23 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 	if leader {
 		// The flight this request missed may have ended between its lookup
 		// and now, its response stored: look again before running the
-		// handler a second time.
+		// handler a second time. The request's counted read was the first.
 		if lk.fwd != fwdMiss && lk.fwd != fwdRequest && !lk.unreadable {
-			if again := m.lookup(r, k); again.entry != nil {
+			if again := m.lookup(r, k, false); again.entry != nil {
 				e := again.entry
 				if age := max(m.now().Sub(e.storedAt), 0); age < e.fresh {
 					f.publish(sharedResult(e, r, fillResult{hit: true}))
 					m.flights.leave(lk.key, f)
+					m.stats.hits.Add(1)
 					m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
 					return
 				}
 			}
 		}
+		m.stats.misses.Add(1)
 		h.fill(w, r, k, lk, stale, f)
 		return
 	}
-	// A result already published is in memory on its way to the store:
-	// serving it is a hit.
-	late := f.published()
 	select {
 	case <-f.done:
 	case <-r.Context().Done():
@@ -375,24 +423,30 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 	}
 	res := f.res
 	if !res.sharesWith(r.Header) {
+		m.stats.misses.Add(1)
 		h.fill(w, r, k, lk, stale, nil)
 		return
 	}
 	e := res.entry
 	age := max(m.now().Sub(e.storedAt), 0)
-	if late && !res.stale && age >= e.fresh {
-		// Published so long ago that it went stale: not a hit any more.
+	if !res.stale && age >= e.fresh {
+		// Published so long ago that it went stale.
+		m.stats.misses.Add(1)
 		h.fill(w, r, k, lk, stale, nil)
 		return
 	}
+	// The response came from another request's fill, in memory, not from
+	// the store (RFC 9211 §2.2: collapsed), unless that request found it
+	// in the store after all.
 	switch {
 	case res.hit:
+		m.stats.hits.Add(1)
 		m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
 	case res.stale:
+		m.stats.stale.Add(1)
 		m.serveEntry(w, r, e, m.cfg.status.forward(fwdStale, res.fwdStatus, false, true, detailSIE), age)
-	case late:
-		m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
 	default:
+		m.stats.collapsed.Add(1)
 		m.serveEntry(w, r, e, m.cfg.status.forward(res.fwd, res.fwdStatus, res.stored, true, ""), m.age(e))
 	}
 }
@@ -416,18 +470,8 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 			f.publish(res)
 		}
 	}
-	// Invalidate writes a new tombstone before it deletes; reading it before
-	// and after the handler tells whether the response may predate an
-	// invalidation. After a failed lookup the store is down: leave it alone.
+	// After a failed lookup the store is down: leave it alone.
 	storeUp := lk.fwd != fwdMiss
-	var epoch string
-	if storeUp {
-		var err error
-		if epoch, err = m.epoch(r.Context(), k.group()); err != nil {
-			m.report(r, fmt.Errorf("middleware: read tombstone: %w", err))
-			storeUp = false
-		}
-	}
 
 	onPass := func(status int) string {
 		publish(notShared)
@@ -467,6 +511,10 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 	if stale != nil && errorStatus(status) && now.Sub(stale.storedAt) < stale.fresh+stale.sie {
 		publish(&fillResult{entry: stale, stale: true, fwd: fwdStale, fwdStatus: status})
 		if w != nil {
+			// Counted as a miss when it went to the handler, and as stale
+			// for what it was served.
+			m.stats.stale.Add(1)
+			m.stats.staleMisses.Add(1)
 			m.serveEntry(w, r, stale, m.cfg.status.forward(fwdStale, status, false, false, detailSIE), max(now.Sub(stale.storedAt), 0))
 		}
 		return
@@ -511,6 +559,9 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 	res := sharedResult(e, r, fillResult{stored: stored, fwd: lk.fwd, fwdStatus: rec.status})
 	names := res.varyNames
 	publish(res)
+	if m.published != nil {
+		m.published()
+	}
 	if w != nil {
 		m.serveEntry(w, r, e, m.cfg.status.forward(lk.fwd, rec.status, stored, false, ""), m.age(e))
 		// The client need not wait for the store.
@@ -520,9 +571,13 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())
-	if cur, err := m.epoch(ctx, k.group()); err != nil || cur != epoch {
+	// An invalidation since the key was made replaced the namespace's
+	// version: the key is orphaned already, and writing the response there
+	// would only take memory. A write that lands between this check and an
+	// invalidation is orphaned just the same.
+	if cur, err := m.cache.NamespaceVersion(ctx, k.ns); err != nil || cur != k.version {
 		if err != nil {
-			m.report(r, fmt.Errorf("middleware: read tombstone: %w", err))
+			m.report(r, fmt.Errorf("middleware: read version of %s: %w", k.ns, err))
 		}
 		return
 	}
@@ -547,7 +602,7 @@ func sharedResult(e *entry, r *http.Request, res fillResult) *fillResult {
 // put writes an entry: at the base key when the response has no Vary, at
 // its variant key otherwise, with a new vary record if the URI has none or
 // one that names other headers.
-func (m *middleware) put(ctx context.Context, r *http.Request, k *requestKey, rec *varyRecord, names []string, raw []byte, ttl time.Duration) {
+func (m *Middleware) put(ctx context.Context, r *http.Request, k *requestKey, rec *varyRecord, names []string, raw []byte, ttl time.Duration) {
 	if len(names) == 0 {
 		if err := m.cache.Set(ctx, k.base, raw, ttl); err != nil {
 			m.report(r, fmt.Errorf("middleware: store: %w", err))
@@ -576,7 +631,7 @@ func (m *middleware) put(ctx context.Context, r *http.Request, k *requestKey, re
 // currentRecord returns the vary record at k's base key if it names
 // exactly names. A concurrent fill of another variant may have written it
 // since the lookup; writing a new one would orphan that fill's variant.
-func (m *middleware) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
+func (m *Middleware) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
 	v, err := m.cache.Peek(ctx, k.base)
 	if err != nil || len(v) == 0 || v[0] != kindVary {
 		return nil
@@ -589,10 +644,16 @@ func (m *middleware) currentRecord(ctx context.Context, k *requestKey, names []s
 }
 
 // revalidate refreshes a stale entry in the background
-// (stale-while-revalidate), unless a flight for its key is already running.
+// (stale-while-revalidate), unless a flight for its key is already running,
+// Options.MaxRevalidations are, or Close was called: the stale response was
+// served either way, and a later request revalidates.
 func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, stale *entry) {
+	if !h.m.bg.acquire() {
+		return
+	}
 	f, leader := h.m.flights.join(lk.key)
 	if !leader {
+		h.m.bg.release()
 		return
 	}
 	// The request outlives its handler; it keeps the context's values but
@@ -605,6 +666,7 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 	}
 	lk.fwd, lk.prior = fwdStale, stale
 	go func() {
+		defer h.m.bg.release()
 		defer func() {
 			// Nobody would recover a panic on this goroutine: it would end
 			// the process.
@@ -618,10 +680,15 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 
 // serveOtherMethod passes a request that is neither GET nor HEAD to the
 // handler. A successful unsafe method (POST, PUT, DELETE, PATCH...)
-// invalidates the stored response of its URI (RFC 9111 §4.4); only the
-// base key is removed, which orphans every variant behind it.
+// invalidates the stored responses of its URI (RFC 9111 §4.4), and more:
+// every response of its KeyFunc value (its file), by giving the value's
+// namespace a new version, as Invalidate does. A fill that began before it
+// computed its key under the old version, so whatever it stores is never
+// served, and a request that arrives after it makes a new key and cannot
+// join that fill.
 func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 	m := h.m
+	m.stats.bypasses.Add(1)
 	addStatus(w.Header(), m.cfg.status.method)
 	if r.Method == http.MethodOptions || r.Method == http.MethodTrace {
 		h.next.ServeHTTP(w, r)
@@ -632,11 +699,10 @@ func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 	if sw.status >= 400 {
 		return
 	}
-	k, ok := m.key(r)
-	if !ok {
-		return
+	var spaces []string
+	if ns, ok := namespaceFor(m.cfg.keyFunc(r)); ok {
+		spaces = append(spaces, ns)
 	}
-	bases := []string{k.base}
 	// RFC 9111 §4.4 lets a cache also invalidate the URIs in Location and
 	// Content-Location, but only on the same host, so that a response
 	// cannot make the cache drop another site's entries.
@@ -644,13 +710,13 @@ func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 		if u := sameHostURI(r, w.Header().Get(name)); u != nil {
 			other := r.Clone(r.Context())
 			other.URL, other.RequestURI = u, u.RequestURI()
-			if k, ok := m.key(other); ok && !slices.Contains(bases, k.base) {
-				bases = append(bases, k.base)
+			if ns, ok := namespaceFor(m.cfg.keyFunc(other)); ok && !slices.Contains(spaces, ns) {
+				spaces = append(spaces, ns)
 			}
 		}
 	}
-	for _, base := range bases {
-		if _, err := m.cache.Delete(context.WithoutCancel(r.Context()), base); err != nil {
+	for _, ns := range spaces {
+		if err := m.cache.InvalidateNamespace(context.WithoutCancel(r.Context()), ns); err != nil {
 			m.report(r, fmt.Errorf("middleware: invalidate after %s: %w", r.Method, err))
 		}
 	}
@@ -728,16 +794,7 @@ func entryHeader(e *entry, names ...string) http.Header {
 	return h
 }
 
-// epoch reads the group's tombstone: "" if it was never invalidated.
-func (m *middleware) epoch(ctx context.Context, group string) (string, error) {
-	v, err := m.cache.Peek(ctx, tombstoneKey(group))
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
-	}
-	return v, err
-}
-
-func (m *middleware) report(r *http.Request, err error) {
+func (m *Middleware) report(r *http.Request, err error) {
 	if m.cfg.onError != nil && !errors.Is(err, context.Canceled) {
 		m.cfg.onError(r, err)
 	}

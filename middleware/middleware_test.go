@@ -105,10 +105,8 @@ func TestKey(t *testing.T) {
 					assertStatus(t, w, "fwd=*")
 					assert.EqualValues(t, 2, o.calls.Load())
 				}
-				_, err := middleware.Invalidate(context.Background(), cache, fileA)
-				require.NoError(t, err)
-				_, err = middleware.Invalidate(context.Background(), cache, fileB)
-				require.NoError(t, err)
+				require.NoError(t, middleware.Invalidate(context.Background(), cache, fileA))
+				require.NoError(t, middleware.Invalidate(context.Background(), cache, fileB))
 			})
 		}
 	})
@@ -645,9 +643,7 @@ func TestInvalidate(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, cache.Set(ctx, bare, []byte("cache-aside value"), time.Hour))
 
-		n, err := middleware.Invalidate(ctx, cache, strings.ToUpper(fileA))
-		require.NoError(t, err)
-		assert.EqualValues(t, 5, n, "four responses and one vary record")
+		require.NoError(t, middleware.Invalidate(ctx, cache, strings.ToUpper(fileA)))
 
 		for _, target := range targets {
 			assertStatus(t, get(h, http.MethodGet, target), "fwd=uri-miss*")
@@ -661,7 +657,7 @@ func TestInvalidate(t *testing.T) {
 
 func TestInvalidateRejectsBadHash(t *testing.T) {
 	cache := openCache(t, store.Config{})
-	_, err := middleware.Invalidate(context.Background(), cache, "not-a-hash")
+	err := middleware.Invalidate(context.Background(), cache, "not-a-hash")
 	assert.ErrorIs(t, err, store.ErrInvalidKey)
 }
 
@@ -680,8 +676,7 @@ func TestInvalidateDuringFill(t *testing.T) {
 		done := make(chan *httptest.ResponseRecorder)
 		go func() { done <- get(h, http.MethodGet, analysis(fileA)) }()
 		<-started
-		_, err := middleware.Invalidate(context.Background(), cache, fileA)
-		require.NoError(t, err)
+		require.NoError(t, middleware.Invalidate(context.Background(), cache, fileA))
 		close(release)
 		assert.Equal(t, "call 1", (<-done).Body.String())
 
@@ -805,13 +800,11 @@ func TestKeyFuncAnyString(t *testing.T) {
 			assert.True(t, strings.HasPrefix(keys[0], tc.prefix), keys[0])
 			assert.NotContains(t, keys[0], "*", "no byte of the value reaches the key")
 
-			n, err := middleware.InvalidateKey(t.Context(), cache, tc.value)
-			require.NoError(t, err)
-			assert.EqualValues(t, 1, n)
+			require.NoError(t, middleware.InvalidateKey(t.Context(), cache, tc.value))
 			assertStatus(t, get(h, http.MethodGet, "/anything"), "fwd=uri-miss; fwd-status=200; stored")
 		})
 	}
-	_, err := middleware.InvalidateKey(t.Context(), openCache(t, store.Config{}), "")
+	err := middleware.InvalidateKey(t.Context(), openCache(t, store.Config{}), "")
 	assert.ErrorIs(t, err, store.ErrInvalidKey)
 }
 
@@ -877,11 +870,15 @@ func TestKeyFuncForOtherRouters(t *testing.T) {
 		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeVars{}, map[string]string{"file_hash": hash})))
 	})
 	srv := server(t, router)
-	for _, want := range []string{"fwd=uri-miss", "hit"} {
+	for i, want := range []string{"fwd=uri-miss", "hit"} {
 		resp, err := http.Get(srv.URL + "/files/" + fileB)
 		require.NoError(t, err)
 		require.NoError(t, resp.Body.Close())
-		assert.True(t, strings.HasPrefix(resp.Header.Get("Cache-Status"), "emgcache; "+want), resp.Header.Get("Cache-Status"))
+		s := resp.Header.Get("Cache-Status")
+		// The first response reaches the client before it is in the
+		// store; a second request that quick joins its fill.
+		ok := strings.HasPrefix(s, "emgcache; "+want) || i == 1 && strings.HasSuffix(s, "; collapsed")
+		assert.True(t, ok, s)
 	}
 	assert.EqualValues(t, 1, o.calls.Load())
 }
@@ -927,7 +924,7 @@ func TestStatusesOption(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, w.Code)
 	assertStatus(t, w, "fwd=uri-miss; fwd-status=404")
 
-	h = fileRoute(middleware.New(cache, middleware.Options{})(o))
+	h = fileRoute(middleware.New(cache, middleware.Options{Statuses: []int{http.StatusNotFound}})(o))
 	get(h, http.MethodGet, analysis(fileA))
 	w = get(h, http.MethodGet, analysis(fileA))
 	assert.Equal(t, http.StatusNotFound, w.Code)

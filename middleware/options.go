@@ -112,6 +112,24 @@ func DefaultBypassHeaders() []string {
 // in Options.KeyHeaders: a response to them is somebody's own.
 var credentialHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
 
+// DefaultMaxRevalidations bounds the stale-while-revalidate refreshes
+// running in the background at once when Options.MaxRevalidations is 0:
+// enough for every hot key of a service, few enough that a burst of stale
+// keys cannot pile goroutines and handler runs onto the origin.
+const DefaultMaxRevalidations = 64
+
+// defaultStatuses are the statuses stored without explicit freshness when
+// Options.Statuses is nil: the successes and permanent redirects, whose
+// answer does not change when the state behind the URI is created.
+var defaultStatuses = []int{
+	http.StatusOK,
+	http.StatusNonAuthoritativeInfo,
+	http.StatusNoContent,
+	http.StatusMultipleChoices,
+	http.StatusMovedPermanently,
+	http.StatusPermanentRedirect,
+}
+
 // cacheableStatuses are the statuses RFC 9110 §15.1 lets a cache store
 // without explicit freshness ("heuristically cacheable"), without 206: a
 // partial response is not a response to the next request.
@@ -166,11 +184,27 @@ type Options struct {
 	// cache's MaxEntryBytes panics.
 	MaxBodyBytes int
 
-	// Statuses are the response statuses that may be stored. Nil means every
-	// status RFC 9110 calls heuristically cacheable except 206: 200, 203,
-	// 204, 300, 301, 308, 404, 405, 410, 414 and 501. Others panic: a cache
-	// that stores a 500 or a 302 without being told to is a bug.
+	// Statuses are the response statuses stored for the configured TTL
+	// whatever the handler says about freshness (OwnedHandler). Nil means
+	// 200, 203, 204, 300, 301 and 308; the other statuses RFC 9110 calls
+	// heuristically cacheable (404, 405, 410, 414, 501) are then stored only
+	// when the handler gives them explicit freshness (Cache-Control max-age
+	// or s-maxage, or Expires), because a "not uploaded yet" 404 stored for
+	// an hour outlives the upload that makes it wrong. A non-nil list is
+	// exactly what is stored, with or without explicit freshness. A status
+	// not heuristically cacheable panics (206 among them): a cache that
+	// stores a 500 or a 302 without being told to is a bug.
 	Statuses []int
+
+	// Route names the routes this middleware serves in its Stats, such as
+	// "analysis". Empty means "".
+	Route string
+
+	// MaxRevalidations bounds the stale-while-revalidate refreshes running
+	// in the background at once. Zero means DefaultMaxRevalidations; a
+	// stale response whose refresh finds no free slot is served all the
+	// same and refreshed by a later request.
+	MaxRevalidations int
 
 	// KeyHeaders are request headers that are always part of the key, in
 	// addition to those a response names in Vary. A header named here is no
@@ -228,20 +262,23 @@ type Options struct {
 
 // config is Options resolved against the defaults and the cache.
 type config struct {
-	keyFunc       KeyFunc
-	ttl, swr, sie time.Duration
-	maxBody       int
-	maxEntry      int
-	statuses      [600]bool
-	keyHeaders    []string          // canonical, sorted, unique
-	bypass        map[string]string // request header → Cache-Status detail of the bypass
-	status        statusStrings
-	onError       func(*http.Request, error)
-	semantics     Semantics
-	host          string
-	targeted      []string // most specific first, canonical
-	heuristic     httpcache.Heuristic
-	revalidate    time.Duration
+	keyFunc          KeyFunc
+	ttl, swr, sie    time.Duration
+	maxBody          int
+	maxEntry         int
+	statuses         [600]bool // stored heuristically
+	explicit         [600]bool // stored only with explicit freshness
+	route            string
+	maxRevalidations int
+	keyHeaders       []string          // canonical, sorted, unique
+	bypass           map[string]string // request header → Cache-Status detail of the bypass
+	status           statusStrings
+	onError          func(*http.Request, error)
+	semantics        Semantics
+	host             string
+	targeted         []string // most specific first, canonical
+	heuristic        httpcache.Heuristic
+	revalidate       time.Duration
 }
 
 // newConfig validates opts and fills in the defaults. Bad configuration is a
@@ -311,13 +348,25 @@ func newConfig(cache *store.Cache, opts Options) config {
 
 	statuses := opts.Statuses
 	if statuses == nil {
-		statuses = cacheableStatuses
+		statuses = defaultStatuses
+		for _, s := range cacheableStatuses {
+			c.explicit[s] = true
+		}
 	}
 	for _, s := range statuses {
 		if !slices.Contains(cacheableStatuses, s) {
 			panic(fmt.Sprintf("middleware: status %d is not heuristically cacheable (RFC 9110 §15.1)", s))
 		}
 		c.statuses[s] = true
+	}
+	c.route = opts.Route
+	switch {
+	case opts.MaxRevalidations < 0:
+		panic(fmt.Sprintf("middleware: negative MaxRevalidations %d", opts.MaxRevalidations))
+	case opts.MaxRevalidations == 0:
+		c.maxRevalidations = DefaultMaxRevalidations
+	default:
+		c.maxRevalidations = opts.MaxRevalidations
 	}
 
 	for _, h := range opts.KeyHeaders {
