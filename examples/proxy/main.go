@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 // newProxy is the middleware in SharedCache semantics around a reverse
 // proxy to origin. Keys are grouped by path (middleware.InvalidateKey with
-// a path removes its responses) and name the origin's host, never the
+// a path invalidates its responses) and name the origin's host, never the
 // client's Host header.
 func newProxy(cache *store.Cache, origin *url.URL, log *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{

@@ -92,14 +92,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	defer p.Close()
 
 	app := &server{
-		repo:       repo,
-		cache:      cache,
-		patterns:   p,
-		readers:    readers(),
-		log:        log,
-		cacheLog:   cacheLog,
-		maxUpload:  cfg.maxUploadBytes,
-		adminToken: token,
+		repo:          repo,
+		cache:         cache,
+		patterns:      p,
+		analysisCache: newAnalysisCache(cache, cacheLog),
+		readers:       readers(),
+		log:           log,
+		cacheLog:      cacheLog,
+		maxUpload:     cfg.maxUploadBytes,
+		adminToken:    token,
 	}
 	srv := &http.Server{
 		Handler:           app.routes(),
@@ -136,6 +137,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		_ = srv.Close()
 	}
 	<-served // http.ErrServerClosed, now that Shutdown or Close has returned
+	// Revalidations started by the last requests still write to the cache,
+	// which closes after this function returns.
+	if err := app.analysisCache.Close(sctx); err != nil {
+		log.Warn("background revalidations still running at the shutdown deadline", "error", err)
+	}
 	return nil
 }
 

@@ -29,14 +29,32 @@ const (
 
 // server holds what the handlers share. Its methods are the handlers.
 type server struct {
-	repo       *recordstore.Repository
-	cache      *store.Cache
-	patterns   *patterns.Patterns
-	readers    map[string]emg.Reader
-	log        *slog.Logger
-	cacheLog   *cacheErrorLog
-	maxUpload  int64
-	adminToken string
+	repo     *recordstore.Repository
+	cache    *store.Cache
+	patterns *patterns.Patterns
+	// analysisCache is the response cache of the analysis route; serve
+	// closes it at shutdown.
+	analysisCache *middleware.Middleware
+	readers       map[string]emg.Reader
+	log           *slog.Logger
+	cacheLog      *cacheErrorLog
+	maxUpload     int64
+	adminToken    string
+}
+
+// newAnalysisCache returns the response cache of the analysis route. Its
+// default statuses store successes only: the 404 of an unknown hash carries
+// no explicit freshness, so "not uploaded yet" is never cached past the
+// upload.
+func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog) *middleware.Middleware {
+	return middleware.NewMiddleware(cache, middleware.Options{
+		KeyFunc: func(r *http.Request) string { return mux.Vars(r)["file_hash"] },
+		TTL:     analysisTTL,
+		Route:   "analysis",
+		OnError: func(r *http.Request, err error) {
+			cacheLog.absorbed(r.Context(), "", err)
+		},
+	})
 }
 
 // readers returns the upload formats by name. C3D joins CSV here once it
@@ -63,18 +81,7 @@ func (s *server) routes() http.Handler {
 		Invalidator: s.patterns,
 	}).Register(r)
 
-	cached := middleware.New(s.cache, middleware.Options{
-		KeyFunc: func(r *http.Request) string { return mux.Vars(r)["file_hash"] },
-		TTL:     analysisTTL,
-		// Only successes: an unknown hash costs one primary-key lookup in
-		// SQLite, cheaper than the round trip to Redis that a cached 404
-		// would save, and a cached 404 would outlive the upload that makes
-		// it wrong.
-		Statuses: []int{http.StatusOK},
-		OnError: func(r *http.Request, err error) {
-			s.cacheLog.absorbed(r.Context(), "", err)
-		},
-	})
+	cached := s.analysisCache.Handler
 
 	r.HandleFunc("/api/emg/files", s.uploadFile).Methods(http.MethodPost)
 	r.HandleFunc("/api/emg/files/{file_hash}", s.getMetadata).Methods(http.MethodGet, http.MethodHead)
