@@ -22,8 +22,8 @@ func (d *decoder) decodeFrames(off int, l layout, n int) error {
 		c.Samples = make([]float64, n*spf)
 		samples[i], scale[i], offset[i] = c.Samples, c.Scale, c.Offset
 	}
-	if n == 0 {
-		return nil
+	if n == 0 || npts+nch == 0 {
+		return nil // frames without points or channels hold no bytes
 	}
 
 	w := 2

@@ -27,7 +27,10 @@ type File struct {
 	// AnalogSamplesPerFrame is the number of samples of each analog
 	// channel per frame.
 	AnalogSamplesPerFrame int
-	// PointFrames is the number of frames read.
+	// PointFrames is the number of frames read: the number the file
+	// claims, or fewer when its data section holds fewer (see Warnings).
+	// A file without points or channels holds no bytes per frame, so its
+	// claim is taken as it is.
 	PointFrames int
 	// FirstFrame is the number of the first frame (TRIAL:ACTUAL_START_FIELD
 	// when present, else the header's).
@@ -51,6 +54,8 @@ type File struct {
 
 	// Warnings say where the file contradicts itself and what Read chose.
 	Warnings []string
+
+	index index // by Read, for Param
 }
 
 // Point is one 3D trajectory (a marker, or a computed angle or force).
@@ -183,7 +188,7 @@ func (d *decoder) decode() error {
 	if err != nil {
 		return err
 	}
-	f.Groups = groups
+	f.Groups, f.index = groups, newIndex(groups)
 	return d.data(pOff)
 }
 

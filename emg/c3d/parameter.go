@@ -226,17 +226,26 @@ func (p *Parameter) uint() (int, bool) {
 	return int(v), true
 }
 
-// Param returns the first parameter named name in the first group named
-// group (both compared case-insensitively, as readers of the format do), or
-// nil. Later duplicates stay visible in Groups.
+// Param returns the first parameter named name among the parameters of
+// the groups named group (both compared case-insensitively, as readers of
+// the format do), or nil. Later duplicates stay visible in Groups.
 func (f *File) Param(group, name string) *Parameter {
-	g := f.Group(group)
-	if g == nil {
+	if f == nil {
 		return nil
 	}
-	for _, p := range g.Params {
-		if strings.EqualFold(p.Name, name) {
-			return p
+	if f.index != nil {
+		return f.index[strings.ToUpper(group)][strings.ToUpper(name)]
+	}
+	// A File not from Read: search, rather than build an index that
+	// concurrent readers would race on.
+	for _, g := range f.Groups {
+		if !strings.EqualFold(g.Name, group) {
+			continue
+		}
+		for _, p := range g.Params {
+			if strings.EqualFold(p.Name, name) {
+				return p
+			}
 		}
 	}
 	return nil

@@ -79,6 +79,7 @@ func parseParameters(b []byte, off int, c codec, warn func(string, ...any)) ([]*
 		p = q + next
 	}
 
+	names := map[*Group]map[string]bool{}
 	for _, e := range entries {
 		g := byID[e.group]
 		if g == nil {
@@ -88,11 +89,13 @@ func parseParameters(b []byte, off int, c codec, warn func(string, ...any)) ([]*
 			groups = append(groups, g)
 		}
 		e.p.Group = g.Name
-		for _, other := range g.Params {
-			if strings.EqualFold(other.Name, e.p.Name) {
-				warn("parameter %s:%s defined twice; the first one is used", g.Name, e.p.Name)
-				break
-			}
+		if names[g] == nil {
+			names[g] = map[string]bool{}
+		}
+		if key := strings.ToUpper(e.p.Name); names[g][key] {
+			warn("parameter %s:%s defined twice; the first one is used", g.Name, e.p.Name)
+		} else {
+			names[g][key] = true
 		}
 		g.Params = append(g.Params, e.p)
 	}
@@ -105,6 +108,27 @@ func parseParameters(b []byte, off int, c codec, warn func(string, ...any)) ([]*
 		seen[key] = true
 	}
 	return groups, nil
+}
+
+// index maps upper-case group and parameter names to the first of each.
+type index map[string]map[string]*Parameter
+
+func newIndex(groups []*Group) index {
+	ix := index{}
+	for _, g := range groups {
+		gk := strings.ToUpper(g.Name)
+		params := ix[gk]
+		if params == nil {
+			params = map[string]*Parameter{}
+			ix[gk] = params
+		}
+		for _, p := range g.Params {
+			if k := strings.ToUpper(p.Name); params[k] == nil {
+				params[k] = p
+			}
+		}
+	}
+	return ix
 }
 
 // parameterBody decodes a parameter's type, dimensions, data and
