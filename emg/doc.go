@@ -6,7 +6,11 @@
 //
 //  1. An upload arrives as raw bytes. A [Reader] parses them into a
 //     [Recording]: [CSVReader] for comma-separated values, with the sample
-//     rate given beside the upload.
+//     rate given beside the upload; [C3DReader] for the C3D files motion
+//     labs produce, whose rate comes from the file and whose EMG channels
+//     (analog channels in a voltage unit, not wired to a force plate) it
+//     converts to millivolts. Package github.com/emgcache/emgcache/emg/c3d
+//     is the format itself, standard library only.
 //     [NewMetadata] describes it, keyed by the SHA-256 of the raw bytes
 //     ([HashBytes]), so the same file uploaded twice is the same recording.
 //  2. [Analyze] computes amplitude and spectral features over windows. It is
@@ -17,7 +21,7 @@
 //
 // Every parsing and validation failure wraps one of a few sentinel errors
 // ([ErrEmptyRecording], [ErrMalformed], [ErrTooLarge], [ErrBadSampleRate],
-// [ErrBadOptions]) so an HTTP layer can map them to status codes with
+// [ErrNoChannels], [ErrBadOptions]) so an HTTP layer can map them to status codes with
 // [errors.Is] without parsing messages.
 //
 // [Synthesize] produces a deterministic, physiologically plausible recording;

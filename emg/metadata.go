@@ -25,6 +25,11 @@ type Metadata struct {
 	SizeBytes int64 `json:"size_bytes"`
 	// UploadedAt is when the file was first stored, in UTC.
 	UploadedAt time.Time `json:"uploaded_at"`
+	// Unit is Recording.Unit: the unit of every sample, when known.
+	Unit string `json:"unit,omitempty"`
+	// C3D describes a C3D file: processor, rates, frames, channels,
+	// events, trial and manufacturer fields.
+	C3D *C3DInfo `json:"c3d,omitempty"`
 }
 
 // HashBytes returns the lower-case hex SHA-256 of b, the content address
@@ -48,5 +53,7 @@ func NewMetadata(format string, rec *Recording, raw []byte, uploadedAt time.Time
 		DurationSeconds: rec.DurationSeconds(),
 		SizeBytes:       int64(len(raw)),
 		UploadedAt:      uploadedAt.UTC().Round(0),
+		Unit:            rec.Unit,
+		C3D:             rec.C3D,
 	}
 }

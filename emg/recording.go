@@ -19,7 +19,8 @@ var (
 	// ErrTooLarge reports input beyond a reader's configured limits.
 	ErrTooLarge = errors.New("recording too large")
 	// ErrBadSampleRate reports a sample rate that is not a finite number in
-	// (0, MaxSampleRate].
+	// (0, MaxSampleRate], or one that disagrees with the rate a file
+	// states.
 	ErrBadSampleRate = errors.New("bad sample rate")
 )
 
@@ -27,6 +28,13 @@ var (
 // sampled at 1–10 kHz; anything above 1 MHz is a unit mistake (for example a
 // period in microseconds), not a recording.
 const MaxSampleRate = 1e6
+
+// MinAnalysisSampleRate is the lowest rate, 16 Hz, at which the default
+// analysis window (DefaultWindowSeconds) holds the 4 samples a spectrum
+// needs: a recording below it is valid, but every analysis of it with
+// default options fails, so services that accept uploads for analysis
+// should refuse it (see [ValidateAnalysisSampleRate]).
+const MinAnalysisSampleRate = minWindowSamples / DefaultWindowSeconds
 
 // Recording is a multi-channel EMG recording sampled uniformly.
 //
@@ -42,6 +50,11 @@ type Recording struct {
 	// Samples is indexed [channel][sample]; channel-major because every
 	// analysis walks one channel at a time.
 	Samples [][]float64 `json:"samples"`
+	// Unit is the unit of every sample, when the format says it ("mV"
+	// for C3D); "" when it does not (CSV).
+	Unit string `json:"unit,omitempty"`
+	// C3D describes the file a C3DReader read the recording from.
+	C3D *C3DInfo `json:"c3d,omitempty"`
 }
 
 // Len returns the number of samples per channel, or 0 for a recording
@@ -99,6 +112,17 @@ func ValidateSampleRate(hz float64) error {
 	// comparison, is rejected too.
 	if !(hz > 0 && hz <= MaxSampleRate) {
 		return fmt.Errorf("sample rate %v Hz outside (0, %v]: %w", hz, float64(MaxSampleRate), ErrBadSampleRate)
+	}
+	return nil
+}
+
+// ValidateAnalysisSampleRate returns nil for a rate in
+// [[MinAnalysisSampleRate], [MaxSampleRate]], at which [Analyze] with
+// default options works, and an error wrapping [ErrBadSampleRate] otherwise.
+func ValidateAnalysisSampleRate(hz float64) error {
+	if !(hz >= MinAnalysisSampleRate && hz <= MaxSampleRate) {
+		return fmt.Errorf("sample rate %v Hz outside [%v, %v]: the default %v s analysis window needs at least %d samples: %w",
+			hz, MinAnalysisSampleRate, float64(MaxSampleRate), DefaultWindowSeconds, minWindowSamples, ErrBadSampleRate)
 	}
 	return nil
 }
