@@ -63,7 +63,7 @@ func (s *server) getAnalysis(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	reader, ok := s.readers[meta.Format]
+	reader, ok := s.readerFor(meta)
 	if !ok {
 		s.fail(w, r, fmt.Errorf("recording %s is stored as %q, which no reader reads", hash, meta.Format))
 		return

@@ -29,7 +29,11 @@
 // Endpoints:
 //
 //	POST /api/emg/files?sample_rate=HZ              201 {file_hash, ...metadata}; 200 if stored before;
-//	                                                409 if stored with another rate; 400 bad CSV or rate; 413 too large
+//	                                                409 if stored with another rate; 400 bad CSV or rate; 413 too large;
+//	                                                415 a form or JSON instead of the file (use curl --data-binary)
+//	POST /api/emg/files[?channels=A,B]              a C3D file, recognised by its header bytes: rate from the
+//	                                                file (400 if sample_rate disagrees), EMG channels in mV,
+//	                                                C3D metadata under "c3d"; 422 no such EMG channels
 //	GET  /api/emg/files/{file_hash}                 200 metadata; 404 unknown; 400 not hex
 //	GET  /api/emg/analysis/{file_hash}              200 analysis, with a Cache-Status header; 404; 400
 //	     ?window_seconds=0.25&overlap=0.5           optional analysis options

@@ -17,6 +17,10 @@ import (
 // have sentinels of their own for theirs.
 var errBadRequest = errors.New("bad request")
 
+// errUnsupportedMedia marks an upload wrapped in a form or JSON instead
+// of being the file itself.
+var errUnsupportedMedia = errors.New("unsupported media type")
+
 // badRequest returns an error wrapping errBadRequest whose message is the
 // formatted text alone, since it is shown to the client.
 func badRequest(format string, args ...any) error {
@@ -48,6 +52,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, recordstore.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, errUnsupportedMedia):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, emg.ErrNoChannels):
+		return http.StatusUnprocessableEntity
 	case errors.Is(err, errBadRequest),
 		errors.Is(err, store.ErrInvalidKey),
 		errors.Is(err, emg.ErrMalformed),

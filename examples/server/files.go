@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,11 +20,17 @@ import (
 	"github.com/emgcache/emgcache/store"
 )
 
-// uploadFile answers POST /api/emg/files?sample_rate=HZ[&format=csv] with
-// the recording in the body: 201 and its metadata when it is new, 200 and
-// the first upload's metadata when the same bytes were stored before, 409
-// when they were stored with another sample rate. Nothing is stored unless
-// the whole body parses.
+// uploadFile answers POST /api/emg/files[?sample_rate=HZ][&format=csv|c3d][&channels=A,B]
+// with the recording in the body: 201 and its metadata when it is new, 200
+// and the first upload's metadata when the same bytes were stored before,
+// 409 when they were stored with another sample rate or other channels.
+// Nothing is stored unless the whole body parses.
+//
+// The format is recognised from the body: a C3D file by its header bytes,
+// whatever the Content-Type says; anything else is CSV. format=, when
+// given, must agree. CSV needs sample_rate; a C3D file states its own, and
+// a sample_rate given with one must agree with it. channels= picks EMG
+// channels of a C3D file by name (422 when one is not there).
 func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	format, err := singleParam(q, "format")
@@ -30,16 +38,21 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if format == "" {
-		format = emg.CSVReader{}.Format()
-	}
-	reader, ok := s.readers[format]
-	if !ok {
+	if _, ok := s.readers[format]; format != "" && !ok {
 		s.fail(w, r, badRequest("format %q is not supported; use one of %s", excerpt(format), strings.Join(s.formats(), ", ")))
 		return
 	}
 	rate, err := sampleRate(q)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	channels, err := channelsParam(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := checkUploadType(r.Header.Get("Content-Type")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -54,8 +67,21 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	meta, created, err := recordstore.Ingest(r.Context(), s.repo, reader, raw, rate)
+	detected := detectFormat(raw)
+	if format != "" && format != detected {
+		s.fail(w, r, badRequest("format=%s, but the body is %s", format, describeFormat(detected)))
+		return
+	}
+	reader, err := s.uploadReader(detected, rate, channels, raw)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	meta, created, err := recordstore.Ingest(r.Context(), s.repo, analysable{reader}, raw, rate)
+	if err != nil {
+		if errors.Is(err, emg.ErrMalformed) && strings.HasPrefix(r.Header.Get("Content-Type"), formURLEncoded) {
+			err = &clientError{msg: err.Error() + "; " + dataBinaryHint, err: err}
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -66,6 +92,49 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/emg/files/"+meta.FileHash)
 	writeJSON(w, status, meta)
+}
+
+// uploadReader returns the reader for an upload of the detected format,
+// or the error that refuses it before parsing.
+func (s *server) uploadReader(format string, rate float64, channels []string, raw []byte) (emg.Reader, error) {
+	if format == formatC3D {
+		return emg.C3DReader{Channels: channels}, nil
+	}
+	if len(channels) > 0 {
+		return nil, badRequest("channels= chooses channels of a C3D file; a CSV upload holds the channels of its header")
+	}
+	if rate == 0 {
+		return nil, badRequest("sample_rate is required for CSV: the rate in Hz the recording was sampled at, such as sample_rate=2000")
+	}
+	if err := checkCSVBody(raw); err != nil {
+		return nil, err
+	}
+	return s.readers[format], nil
+}
+
+// readerFor returns the reader that parses a stored recording again, as it
+// was parsed at upload.
+func (s *server) readerFor(meta emg.Metadata) (emg.Reader, bool) {
+	if meta.Format == formatC3D {
+		return emg.C3DReader{Channels: meta.Channels}, true
+	}
+	reader, ok := s.readers[meta.Format]
+	return reader, ok
+}
+
+// analysable refuses recordings whose sample rate no default analysis can
+// use, so an upload that would only ever fail to analyse fails at once.
+type analysable struct{ emg.Reader }
+
+func (a analysable) Read(r io.Reader, sampleRate float64) (*emg.Recording, error) {
+	rec, err := a.Reader.Read(r, sampleRate)
+	if err != nil {
+		return nil, err
+	}
+	if err := emg.ValidateAnalysisSampleRate(rec.SampleRate); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // readUpload reads the whole body, up to the upload limit.
@@ -146,23 +215,44 @@ func fileHashVar(r *http.Request) (string, error) {
 	return h, nil
 }
 
-// sampleRate reads the required sample_rate parameter, in Hz.
+// sampleRate reads the optional sample_rate parameter, in Hz; 0 when it is
+// absent. A given rate must be one the analysis can use.
 func sampleRate(q url.Values) (float64, error) {
 	v, err := singleParam(q, "sample_rate")
-	if err != nil {
+	if err != nil || v == "" {
 		return 0, err
-	}
-	if v == "" {
-		return 0, badRequest("sample_rate is required: the rate in Hz the recording was sampled at, such as sample_rate=2000")
 	}
 	hz, err := strconv.ParseFloat(v, 64)
 	if err != nil {
 		return 0, badRequest("sample_rate %q is not a number", excerpt(v))
 	}
-	if err := emg.ValidateSampleRate(hz); err != nil {
+	if err := emg.ValidateAnalysisSampleRate(hz); err != nil {
 		return 0, err
 	}
 	return hz, nil
+}
+
+// maxChannelNames bounds channels=.
+const maxChannelNames = 256
+
+// channelsParam reads channels=A,B,…: names of C3D channels, in order.
+func channelsParam(q url.Values) ([]string, error) {
+	v, err := singleParam(q, "channels")
+	if err != nil || v == "" {
+		return nil, err
+	}
+	var names []string
+	for name := range strings.SplitSeq(v, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, badRequest("channels=%q has an empty name", excerpt(v))
+		}
+		names = append(names, name)
+	}
+	if len(names) > maxChannelNames {
+		return nil, badRequest("channels= names %d channels, more than %d", len(names), maxChannelNames)
+	}
+	return names, nil
 }
 
 // singleParam returns the value of name in q, "" when absent, and an error

@@ -57,16 +57,15 @@ func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog) *middleware.M
 	})
 }
 
-// readers returns the upload formats by name. C3D joins CSV here once it
-// has a reader.
+// readers returns the upload formats by name.
 func readers() map[string]emg.Reader {
-	csv := emg.CSVReader{}
-	return map[string]emg.Reader{csv.Format(): csv}
+	csv, c3d := emg.CSVReader{}, emg.C3DReader{}
+	return map[string]emg.Reader{csv.Format(): csv, c3d.Format(): c3d}
 }
 
 // routes returns the router:
 //
-//	POST /api/emg/files?sample_rate=HZ        upload a recording: 201 (200 if stored before)
+//	POST /api/emg/files[?sample_rate=HZ]      upload a CSV or C3D recording: 201 (200 if stored before)
 //	GET  /api/emg/files/{file_hash}           its metadata, cache-aside
 //	GET  /api/emg/analysis/{file_hash}        its analysis, through the response cache
 //	GET  /api/users/{user_id}/preferences     read through the cache

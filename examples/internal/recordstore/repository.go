@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,10 +22,10 @@ import (
 var (
 	// ErrNotFound reports a file hash with no stored recording.
 	ErrNotFound = errors.New("recording not found")
-	// ErrConflict reports bytes already stored under a different format or
-	// sample rate. Accepting them silently would hand later analyses a
-	// sample rate the uploader did not ask for.
-	ErrConflict = errors.New("recording already stored with different format or sample rate")
+	// ErrConflict reports bytes already stored under a different format,
+	// sample rate or choice of channels. Accepting them silently would hand
+	// later analyses a rate or channels the uploader did not ask for.
+	ErrConflict = errors.New("recording already stored with a different format, sample rate or channels")
 	// ErrMetadataMismatch reports metadata whose hash or size does not
 	// match the raw bytes saved with it.
 	ErrMetadataMismatch = errors.New("metadata does not match raw bytes")
@@ -44,8 +45,19 @@ CREATE TABLE IF NOT EXISTS recordings (
 	duration_seconds REAL NOT NULL,
 	size_bytes       INTEGER NOT NULL,
 	uploaded_at      TEXT NOT NULL, -- RFC 3339 with nanoseconds, UTC
-	raw              BLOB NOT NULL
+	raw              BLOB NOT NULL,
+	details          TEXT NOT NULL DEFAULT '{}' -- JSON: the unit and format-specific metadata
 )`
+
+// addDetails upgrades a database created before the details column.
+const addDetails = `ALTER TABLE recordings ADD COLUMN details TEXT NOT NULL DEFAULT '{}'`
+
+// details is the JSON of the details column: what Metadata holds beyond
+// the fixed columns.
+type details struct {
+	Unit string       `json:"unit,omitempty"`
+	C3D  *emg.C3DInfo `json:"c3d,omitempty"`
+}
 
 // Repository is the system of record for uploaded recordings: raw bytes and
 // their [emg.Metadata], keyed by content hash, in SQLite. It is safe for
@@ -95,6 +107,17 @@ func Open(ctx context.Context, path string) (*Repository, error) {
 			return nil, fmt.Errorf("open repository %q: create schema: %w", path, err)
 		}
 	}
+	var hasDetails int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('recordings') WHERE name = 'details'`).Scan(&hasDetails); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open repository %q: inspect schema: %w", path, err)
+	}
+	if hasDetails == 0 {
+		if _, err := db.ExecContext(ctx, addDetails); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open repository %q: add details column: %w", path, err)
+		}
+	}
 	return &Repository{db: db}, nil
 }
 
@@ -125,12 +148,16 @@ func (r *Repository) Save(ctx context.Context, meta emg.Metadata, raw []byte) (c
 	if err != nil {
 		return false, fmt.Errorf("save %s: encode channels: %w", meta.FileHash, err)
 	}
+	extra, err := json.Marshal(details{Unit: meta.Unit, C3D: meta.C3D})
+	if err != nil {
+		return false, fmt.Errorf("save %s: encode details: %w", meta.FileHash, err)
+	}
 	res, err := r.db.ExecContext(ctx, `
-		INSERT INTO recordings (file_hash, format, channels, sample_rate, samples, duration_seconds, size_bytes, uploaded_at, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO recordings (file_hash, format, channels, sample_rate, samples, duration_seconds, size_bytes, uploaded_at, raw, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (file_hash) DO NOTHING`,
 		meta.FileHash, meta.Format, string(channels), meta.SampleRate, meta.Samples, meta.DurationSeconds,
-		meta.SizeBytes, meta.UploadedAt.UTC().Format(time.RFC3339Nano), raw)
+		meta.SizeBytes, meta.UploadedAt.UTC().Format(time.RFC3339Nano), raw, string(extra))
 	if err != nil {
 		return false, fmt.Errorf("save %s: %w", meta.FileHash, err)
 	}
@@ -151,6 +178,12 @@ func (r *Repository) Save(ctx context.Context, meta emg.Metadata, raw []byte) (c
 		return false, fmt.Errorf("save %s as %s at %v Hz: stored as %s at %v Hz: %w",
 			meta.FileHash, meta.Format, meta.SampleRate, stored.Format, stored.SampleRate, ErrConflict)
 	}
+	// A C3D file's channels are a choice made at upload, so the same bytes
+	// with other channels are another recording.
+	if !slices.Equal(stored.Channels, meta.Channels) {
+		return false, fmt.Errorf("save %s with channels %q: stored with channels %q: %w",
+			meta.FileHash, meta.Channels, stored.Channels, ErrConflict)
+	}
 	return false, nil
 }
 
@@ -158,14 +191,14 @@ func (r *Repository) Save(ctx context.Context, meta emg.Metadata, raw []byte) (c
 // [ErrNotFound].
 func (r *Repository) Metadata(ctx context.Context, fileHash string) (emg.Metadata, error) {
 	var (
-		meta               emg.Metadata
-		channels, uploaded string
+		meta                      emg.Metadata
+		channels, uploaded, extra string
 	)
 	err := r.db.QueryRowContext(ctx, `
-		SELECT file_hash, format, channels, sample_rate, samples, duration_seconds, size_bytes, uploaded_at
+		SELECT file_hash, format, channels, sample_rate, samples, duration_seconds, size_bytes, uploaded_at, details
 		FROM recordings WHERE file_hash = ?`, fileHash).
 		Scan(&meta.FileHash, &meta.Format, &channels, &meta.SampleRate, &meta.Samples, &meta.DurationSeconds,
-			&meta.SizeBytes, &uploaded)
+			&meta.SizeBytes, &uploaded, &extra)
 	if errors.Is(err, sql.ErrNoRows) {
 		return emg.Metadata{}, fmt.Errorf("metadata %s: %w", fileHash, ErrNotFound)
 	}
@@ -178,6 +211,11 @@ func (r *Repository) Metadata(ctx context.Context, fileHash string) (emg.Metadat
 	if meta.UploadedAt, err = time.Parse(time.RFC3339Nano, uploaded); err != nil {
 		return emg.Metadata{}, fmt.Errorf("metadata %s: decode upload time: %w", fileHash, err)
 	}
+	var d details
+	if err := json.Unmarshal([]byte(extra), &d); err != nil {
+		return emg.Metadata{}, fmt.Errorf("metadata %s: decode details: %w", fileHash, err)
+	}
+	meta.Unit, meta.C3D = d.Unit, d.C3D
 	return meta, nil
 }
 
