@@ -44,12 +44,15 @@ lint: tidy-check deps-check
 tidy:
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
 
+# tidy-check keeps its backups in a directory of its own: several checkouts
+# of the repository may run it at once on one machine.
 tidy-check:
-	@for m in $(MODULES); do \
-		(cd $$m && cp go.mod /tmp/emgcache-go.mod.bak && { [ -f go.sum ] && cp go.sum /tmp/emgcache-go.sum.bak || rm -f /tmp/emgcache-go.sum.bak; } && \
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	for m in $(MODULES); do \
+		(cd $$m && cp go.mod "$$tmp/go.mod" && { [ -f go.sum ] && cp go.sum "$$tmp/go.sum" || rm -f "$$tmp/go.sum"; } && \
 		GOWORK=off $(GO) mod tidy && \
-		if ! cmp -s go.mod /tmp/emgcache-go.mod.bak || { [ -f /tmp/emgcache-go.sum.bak ] && ! cmp -s go.sum /tmp/emgcache-go.sum.bak; }; then \
-			echo "go mod tidy changes $$m"; cp /tmp/emgcache-go.mod.bak go.mod; [ -f /tmp/emgcache-go.sum.bak ] && cp /tmp/emgcache-go.sum.bak go.sum; exit 1; fi) || exit 1; \
+		if ! cmp -s go.mod "$$tmp/go.mod" || { [ -f "$$tmp/go.sum" ] && ! cmp -s go.sum "$$tmp/go.sum"; }; then \
+			echo "go mod tidy changes $$m"; cp "$$tmp/go.mod" go.mod; [ -f "$$tmp/go.sum" ] && cp "$$tmp/go.sum" go.sum; exit 1; fi) || exit 1; \
 	done
 
 ## deps-check: store stays light, health/client links no Redis client, health requires no patterns nor chromedp.
