@@ -86,7 +86,9 @@
 //
 //   - A request carrying Authorization, Cookie or Proxy-Authorization
 //     bypasses the cache unless [Options.KeyHeaders] names the header, which
-//     then caches per credential, on purpose.
+//     then caches per credential, on purpose. In [SharedCache] semantics
+//     Authorization does not bypass: RFC 9111 §3.5 decides, storing the
+//     response only when it says public, s-maxage or must-revalidate.
 //   - A request carrying a header that front ends use to rebuild the URL
 //     (X-Forwarded-Host, X-Forwarded-Proto, Forwarded, X-Original-URL...:
 //     [DefaultBypassHeaders]) bypasses the cache unless that header is in the

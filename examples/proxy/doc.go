@@ -21,4 +21,10 @@
 // them), so nothing a client sends there can reach a stored body except
 // through the URL, which is in the key, or through headers the origin names
 // in Vary.
+//
+// Requests that carry Cookie or Proxy-Authorization, or a header of
+// middleware.DefaultBypassHeaders that ReverseProxy passes on
+// (X-Forwarded-Prefix, X-Original-URL...), go to the origin uncached, as
+// they do in Varnish's default configuration: a response to them may be
+// somebody's own, or built from what the client claimed.
 package main
