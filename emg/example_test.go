@@ -1,9 +1,11 @@
 package emg_test
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/emgcache/emgcache/emg"
@@ -60,4 +62,22 @@ func ExampleSynthesize() {
 	rec := emg.Synthesize(emg.SynthOptions{})
 	fmt.Println(rec.Channels, rec.SampleRate, rec.Len())
 	// Output: [biceps_l biceps_r triceps_l triceps_r] 2000 4000
+}
+
+func ExampleC3DReader() {
+	raw, err := os.ReadFile("c3d/testdata/sample30_emgwl.c3d")
+	if err != nil {
+		log.Fatal(err)
+	}
+	rec, err := emg.C3DReader{Channels: []string{"MG-2", "MG-4"}}.Read(bytes.NewReader(raw), 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rec.Channels, rec.SampleRate, "Hz", rec.Len(), "samples in", rec.Unit)
+	fmt.Println(rec.C3D.Processor, rec.C3D.Storage, rec.C3D.Manufacturer["COMPANY"], rec.C3D.Manufacturer["SOFTWARE"])
+	fmt.Printf("%.2f %s\n", rec.Samples[0][0], rec.Unit)
+	// Output:
+	// [MG-2 MG-4] 1600 Hz 16032 samples in mV
+	// Intel float Biogesta Saga-3RT
+	// -14.11 mV
 }

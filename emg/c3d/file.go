@@ -27,8 +27,11 @@ type File struct {
 	// AnalogSamplesPerFrame is the number of samples of each analog
 	// channel per frame.
 	AnalogSamplesPerFrame int
-	// PointFrames is the number of frames read: the number the file
-	// claims, or fewer when its data section holds fewer (see Warnings).
+	// PointFrames is the number of frames read: the largest count a
+	// field of the file claims (the header, TRIAL:ACTUAL_START_FIELD and
+	// ACTUAL_END_FIELD, POINT:LONG_FRAMES, POINT:FRAMES) that the data
+	// section holds, or the frames it holds when every claim is larger
+	// (see Warnings).
 	// A file without points or channels holds no bytes per frame, so its
 	// claim is taken as it is.
 	PointFrames int
@@ -233,7 +236,7 @@ func (d *decoder) data(pOff int) error {
 	}
 
 	// Frames claimed.
-	claimed, first := d.frames()
+	claims, claimed, first := d.frames()
 	f.FirstFrame = first
 
 	// Data start.
@@ -283,47 +286,86 @@ func (d *decoder) data(pOff int) error {
 		return malformed("%d frames of %d bytes (%d points, %d channels × %d samples) are claimed, but the data section holds %d bytes, less than one frame",
 			n, fb, l.points, l.channels, l.perFrame, avail)
 	}
+	held := int64(math.MaxInt32) // frames without bytes fit any file
 	if fb > 0 {
-		if held := avail / fb; int64(n) > held {
-			d.warn("%d frames are claimed but the data section holds %d; %d are read", n, held, held)
-			n = int(held)
-		}
+		held = avail / fb
 	}
+	n = d.chooseFrames(claims, held)
 	f.PointFrames = n
 	d.labels(l)
 	d.events()
 	return d.decodeFrames(dataOff, l, n)
 }
 
-// frames returns the number of frames the file claims and the first frame
-// number, preferring the fields made for more than 65535 frames.
-func (d *decoder) frames() (n, first int) {
+// claim is one field's count of frames.
+type claim struct {
+	what string
+	n    int
+}
+
+// frames returns what each field says of the number of frames (the
+// header first), the count to lay the data out by, and the first frame
+// number. The count prefers the fields made for more than 65535 frames.
+func (d *decoder) frames() (claims []claim, preferred, first int) {
 	f, h := d.f, d.f.Header
 	first = h.FirstFrame
 	headerN := 0
 	if h.LastFrame >= h.FirstFrame {
 		headerN = h.LastFrame - h.FirstFrame + 1
 	}
+	claims = append(claims, claim{"the header", headerN})
+	preferred = headerN
 	// TRIAL:ACTUAL_START_FIELD and ACTUAL_END_FIELD hold 32-bit frame
 	// numbers as two unsigned 16-bit words, low word first.
 	start, sok := long32(f.Param("TRIAL", "ACTUAL_START_FIELD"))
 	end, eok := long32(f.Param("TRIAL", "ACTUAL_END_FIELD"))
-	if sok && eok && end >= start {
-		if t := end - start + 1; t != headerN && h.LastFrame != 0xffff {
-			d.warn("TRIAL fields give %d frames, the header %d; the TRIAL fields are used", t, headerN)
-		}
-		return end - start + 1, start
+	trial := sok && eok && end >= start
+	if trial {
+		claims = append(claims, claim{"TRIAL:ACTUAL_START_FIELD/ACTUAL_END_FIELD", end - start + 1})
+		preferred, first = end-start+1, start
 	}
 	if lf, ok := f.Param("POINT", "LONG_FRAMES").uint(); ok && lf > 0 {
-		return lf, first
-	}
-	if pf, ok := f.Param("POINT", "FRAMES").uint(); ok && pf != headerN {
-		if pf > headerN && (h.LastFrame == 0xffff || pf > 0xffff) {
-			return pf, first // the header saturated
+		claims = append(claims, claim{"POINT:LONG_FRAMES", lf})
+		if !trial {
+			preferred = lf
 		}
-		d.warn("POINT:FRAMES %d and the header's %d frames disagree; the header is used", pf, headerN)
 	}
-	return headerN, first
+	if pf, ok := f.Param("POINT", "FRAMES").uint(); ok {
+		claims = append(claims, claim{"POINT:FRAMES", pf})
+		if preferred == headerN && pf > headerN && (h.LastFrame == 0xffff || pf > 0xffff) {
+			preferred = pf // the header saturated
+		}
+	}
+	return claims, preferred, first
+}
+
+// chooseFrames returns the number of frames to read: the largest claim the
+// data section holds (readers differ on which field to trust, and a field
+// too large for the data is wrong whichever it is), or all the frames it
+// holds when every claim is larger.
+func (d *decoder) chooseFrames(claims []claim, held int64) int {
+	best := -1
+	for _, c := range claims {
+		if int64(c.n) <= held && c.n > best {
+			best = c.n
+		}
+	}
+	disagree := false
+	for _, c := range claims[1:] {
+		disagree = disagree || c.n != claims[0].n
+	}
+	var said []string
+	for _, c := range claims {
+		said = append(said, fmt.Sprintf("%s %d", c.what, c.n))
+	}
+	if best < 0 {
+		d.warn("%d frames are claimed (%s) but the data section holds %d; %d are read", claims[0].n, strings.Join(said, ", "), held, held)
+		return int(held)
+	}
+	if disagree && claims[0].n != 0xffff {
+		d.warn("the frame counts disagree (%s); %d, the largest the data section holds, are read", strings.Join(said, ", "), best)
+	}
+	return best
 }
 
 // long32 decodes a TRIAL field: two unsigned 16-bit words, low first.

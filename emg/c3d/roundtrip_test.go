@@ -2,6 +2,7 @@ package c3d_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -214,6 +215,7 @@ func TestReconcile(t *testing.T) {
 		name    string
 		mutate  func(*c3dtest.File)
 		edit    func([]byte) []byte
+		editT   func(*testing.T, []byte) []byte
 		check   func(*testing.T, *c3d.File)
 		warning string
 	}{
@@ -240,7 +242,40 @@ func TestReconcile(t *testing.T) {
 					}
 				}
 			},
-			warning: "20 frames are claimed but the data section holds",
+			warning: "20 frames are claimed (the header 20, TRIAL:ACTUAL_START_FIELD/ACTUAL_END_FIELD 20, POINT:FRAMES 20) but the data section holds",
+		},
+		{
+			name: "POINT:FRAMES claims more than the data holds",
+			editT: func(t *testing.T, b []byte) []byte {
+				binary.LittleEndian.PutUint16(b[paramValue(t, b, "POINT", "FRAMES"):], 30000)
+				return b
+			},
+			check: func(t *testing.T, f *c3d.File) {
+				if f.PointFrames != 20 {
+					t.Errorf("%d frames", f.PointFrames)
+				}
+			},
+			warning: "POINT:FRAMES 30000); 20, the largest the data section holds, are read",
+		},
+		{
+			name: "TRIAL fields count fewer frames than the header",
+			editT: func(t *testing.T, b []byte) []byte {
+				f, err := c3d.Read(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := f.Param("TRIAL", "ACTUAL_END_FIELD")
+				i := bytes.Index(b, []byte("ACTUAL_END_FIELD"))
+				// name, offset, type, 1 dimension, then the low word.
+				binary.LittleEndian.PutUint16(b[i+len(p.Name)+2+2+1:], 7+9)
+				return b
+			},
+			check: func(t *testing.T, f *c3d.File) {
+				if f.PointFrames != 20 || f.FirstFrame != 7 {
+					t.Errorf("%d frames from %d", f.PointFrames, f.FirstFrame)
+				}
+			},
+			warning: "TRIAL:ACTUAL_START_FIELD/ACTUAL_END_FIELD 10",
 		},
 		{
 			name:   "ANALOG:RATE not a multiple of POINT:RATE",
@@ -304,6 +339,9 @@ func TestReconcile(t *testing.T) {
 			}
 			if tt.edit != nil {
 				raw = tt.edit(raw)
+			}
+			if tt.editT != nil {
+				raw = tt.editT(t, raw)
 			}
 			f, err := c3d.Read(bytes.NewReader(raw))
 			if err != nil {

@@ -124,6 +124,13 @@ func TestServerC3DIntegration(t *testing.T) {
 		assert.InDelta(t, 1000, an.Channels[0].RMS/an.Channels[1].RMS, 1e-6)
 	})
 
+	t.Run("truncated", func(t *testing.T) {
+		msg := post(t, "", emgFile[:1500], "application/octet-stream").requireError(t, http.StatusBadRequest)
+		assert.Contains(t, msg, "malformed C3D file")
+		msg = post(t, "", emgFile[:1500], "application/x-www-form-urlencoded").requireError(t, http.StatusBadRequest)
+		assert.Contains(t, msg, "--data-binary", "what curl -d sends gets the hint")
+	})
+
 	t.Run("too large", func(t *testing.T) {
 		big := append(bytes.Clone(emgFile), make([]byte, testMaxUpload)...)
 		post(t, "", big, "application/octet-stream").requireError(t, http.StatusRequestEntityTooLarge)
