@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/emgcache/emgcache/store"
@@ -93,9 +95,16 @@ func (c *asideConfig) window(ttl time.Duration) time.Duration {
 // them too.
 //
 // Concurrent misses of one key run loader once: once in this process, and,
-// through a short lock in Redis (LockPrefix+key), once across the processes
-// sharing the cache. A caller that finds the lock taken waits for the value
-// up to Options.LockWait, then loads it itself rather than hang. The
+// through a placeholder the load writes into the key in Redis before it
+// starts, once across the processes sharing the cache. A caller that finds
+// a placeholder waits for the value up to Options.LockWait, then takes the
+// key over and loads it itself rather than hang.
+//
+// A load's value is written only while the key still holds its
+// placeholder (store.Cache.CompareAndSet), so an invalidation that returns
+// during the load (Cache.Delete, DeletePattern, InvalidatePattern) is never
+// undone by it: the load runs again, and the callers get the value loaded
+// after the invalidation. The
 // loader's context is not the caller's: it carries the caller's values but
 // is cancelled only when every caller waiting for the load has gone.
 //
@@ -123,12 +132,18 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 		return v, nil
 	case errors.Is(err, store.ErrDecode):
 		// Rare enough to afford a second read, usually from process memory:
-		// the key is cached as absent, or holds something that is not a T.
-		if s, gerr := p.cache.Peek(ctx, key); gerr == nil && isNegative([]byte(s)) {
+		// the key is cached as absent, is being loaded (a placeholder), or
+		// holds something that is not a T.
+		s, gerr := p.cache.Peek(ctx, key)
+		switch {
+		case gerr == nil && isNegative([]byte(s)):
 			return zero, cachedNotFound(key)
+		case gerr == nil && isPlaceholder(s):
+			// Another load is running: fill waits for it.
+		default:
+			p.report(ctx, key, err)
+			cfg.overwrite = true
 		}
-		p.report(ctx, key, err)
-		cfg.overwrite = true
 	case errors.Is(err, store.ErrNotFound):
 	default:
 		p.report(ctx, key, err)
@@ -182,76 +197,146 @@ func encoder[T any](p *Patterns, key string, loader func(context.Context) (T, er
 	}
 }
 
+// The placeholder. A load writes it into the key itself (SET NX) before it
+// starts, and writes its value only while the key still holds it
+// (store.Cache.CompareAndSet): Delete, DeletePattern and anything else
+// that removes or replaces the key between the two makes the value land
+// nowhere. So an invalidation that returns while a load is running wins
+// over that load, in every process. It also is the cross-process lock:
+// whoever finds a placeholder waits for the value.
+//
+// A placeholder starts with a NUL byte, which no JSON does, so a reader of
+// the store sees a value that does not decode (store.ErrDecode) and the
+// batch reads report a miss.
+var placeholderPrefix = []byte("\x00emgcache:loading:")
+
+func newPlaceholder() []byte { return append(slices.Clip(placeholderPrefix), rand.Text()...) }
+
+func isPlaceholder(s string) bool { return strings.HasPrefix(s, string(placeholderPrefix)) }
+
+// maxReloads bounds how often one fill loads again because an invalidation
+// overtook its load: each reload starts after the invalidation, so its
+// value is the one to serve; a key invalidated faster than it loads gets
+// the last value loaded, uncached.
+const maxReloads = 3
+
 // fill is the load of a missing key, shared by this process's callers.
 // valid tells whether a value found in the cache decodes.
 func (p *Patterns) fill(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult, valid func([]byte) bool) flightResult {
 	if cfg.bypass {
 		return produce(ctx)
 	}
-	lockKey := LockPrefix + key
-	token := []byte(rand.Text())
 	deadline := time.Now().Add(p.opts.LockWait)
+	reloads := 0
+	var res flightResult
 	for {
-		ok, err := p.cache.SetNX(ctx, lockKey, token, p.opts.LockTTL)
+		token := newPlaceholder()
+		ok, err := p.cache.SetNX(ctx, key, token, p.opts.LockTTL)
 		if err != nil {
-			// No coordination without the lock; the write may still work
-			// (the lock key alone may be too long, say).
-			p.report(ctx, lockKey, err)
-			return p.loadAndStore(ctx, key, ttl, cfg, produce)
-		}
-		if ok {
-			if res, loaded := p.fillLocked(ctx, key, lockKey, token, ttl, cfg, produce); loaded {
-				return res
-			}
-			// The value is in Redis but not yet visible here: wait for it.
-		}
-		if !time.Now().Before(deadline) {
-			// The holder is slow or gone: loading again costs less than
-			// making the caller wait longer.
-			return p.loadAndStore(ctx, key, ttl, cfg, produce)
-		}
-		t := time.NewTimer(p.opts.PollInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return flightResult{err: ctx.Err()}
-		case <-t.C:
-		}
-		// Polling is bookkeeping: it must not count a miss per poll.
-		s, err := p.cache.Peek(ctx, key)
-		b := []byte(s)
-		switch {
-		case err == nil && isNegative(b):
-			return flightResult{err: cachedNotFound(key)}
-		case err == nil && valid(b):
-			return flightResult{raw: b}
-		case err == nil:
-			cfg.overwrite = true
-		case errors.Is(err, store.ErrNotFound):
-		default:
+			// Without a placeholder a write could outlive an invalidation:
+			// serve the load, store nothing.
 			p.report(ctx, key, err)
 			return produce(ctx)
 		}
+		if !ok {
+			// Something is there: a value written since our miss, another
+			// loader's placeholder, or a value that does not decode. The
+			// SetNX dropped any local copy, so this read asks Redis.
+			s, err := p.cache.Peek(ctx, key)
+			b := []byte(s)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue // gone meanwhile: try again
+			case err != nil:
+				p.report(ctx, key, err)
+				return produce(ctx)
+			case isNegative(b):
+				return flightResult{err: cachedNotFound(key)}
+			case isPlaceholder(s) && time.Now().Before(deadline):
+				if err := p.pause(ctx); err != nil {
+					return flightResult{err: err}
+				}
+				continue
+			case !isPlaceholder(s) && valid(b) && !cfg.overwrite:
+				return flightResult{raw: b}
+			}
+			// A loader that is slow or gone (its placeholder outlived
+			// LockWait), or a value to overwrite: take the key over with
+			// our placeholder, unless it changed since we read it.
+			if ok, err = p.cache.CompareAndSet(ctx, key, b, token, p.opts.LockTTL); err != nil {
+				p.report(ctx, key, err)
+				return produce(ctx)
+			}
+			if !ok {
+				continue
+			}
+		}
+		var invalidated bool
+		res, invalidated = p.loadAndSwap(ctx, key, token, ttl, cfg, produce)
+		if !invalidated || reloads == maxReloads {
+			return res
+		}
+		reloads++
+		cfg.overwrite = false
 	}
 }
 
-// fillLocked loads and stores key while holding its lock. loaded is false
-// when the value turned out to be there already.
-func (p *Patterns) fillLocked(ctx context.Context, key, lockKey string, token []byte, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) (res flightResult, loaded bool) {
-	defer p.unlock(ctx, lockKey, token)
-	if !cfg.overwrite {
-		// The previous holder may have written the value between our miss
-		// and our lock. Exists asks Redis; Get could answer from a local
-		// copy that has not yet heard of that write.
-		ok, err := p.cache.Exists(ctx, key)
-		if err != nil {
-			p.report(ctx, key, err)
+// pause waits PollInterval, or until ctx ends.
+func (p *Patterns) pause(ctx context.Context) error {
+	t := time.NewTimer(p.opts.PollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// loadAndSwap runs the loader for key, which holds our placeholder token,
+// and replaces the placeholder with what it produced: the value, or the
+// negative marker for "not found" when asked to. invalidated reports that
+// the placeholder was gone or replaced when the value was ready: something
+// removed the key during the load, and the value may predate it.
+func (p *Patterns) loadAndSwap(ctx context.Context, key string, token []byte, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) (res flightResult, invalidated bool) {
+	// A value that cost a load is worth writing even if every caller has
+	// gone meanwhile; the store bounds the write by its own timeout.
+	wctx := context.WithoutCancel(ctx)
+	swapped := false
+	defer func() {
+		if !swapped {
+			// The load failed, panicked or was not storable: the waiters
+			// must not wait for the placeholder to expire.
+			p.unlock(wctx, key, token)
 		}
-		if ok {
-			return flightResult{}, false
+	}()
+	res = produce(ctx)
+	var value []byte
+	var d time.Duration
+	switch {
+	case res.err == nil && res.raw != nil:
+		value, d = res.raw, p.jitter(ttl)
+	case cfg.negativeTTL > 0 && errors.Is(res.err, ErrNotFound):
+		value, d = negativeMarker, p.jitter(cfg.negativeTTL)
+	default:
+		return res, false
+	}
+	ok, err := p.cache.CompareAndSet(wctx, key, token, value, d)
+	switch {
+	case err != nil:
+		p.report(ctx, key, err)
+		return res, false
+	case !ok:
+		swapped = true // nothing of ours is left to remove
+		return res, true
+	}
+	swapped = true
+	if res.raw != nil {
+		if w := cfg.window(p.effectiveTTL(ttl)); w > 0 {
+			p.refresh.set(key, time.Now().Add(d-w))
 		}
 	}
-	return p.loadAndStore(ctx, key, ttl, cfg, produce), true
+	return res, false
 }
 
 func (p *Patterns) unlock(ctx context.Context, lockKey string, token []byte) {
@@ -260,29 +345,6 @@ func (p *Patterns) unlock(ctx context.Context, lockKey string, token []byte) {
 	if _, err := p.cache.DeleteIfValue(context.WithoutCancel(ctx), lockKey, token); err != nil {
 		p.report(ctx, lockKey, err)
 	}
-}
-
-// loadAndStore runs the loader and writes what it produced: the value, or
-// the negative marker for "not found" when asked to.
-func (p *Patterns) loadAndStore(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) flightResult {
-	res := produce(ctx)
-	// A value that cost a load is worth writing even if every caller has
-	// gone meanwhile; the store bounds the write by its own timeout.
-	wctx := context.WithoutCancel(ctx)
-	switch {
-	case res.err == nil && res.raw != nil:
-		d := p.jitter(ttl)
-		if err := p.cache.Set(wctx, key, res.raw, d); err != nil {
-			p.report(ctx, key, err)
-		} else if w := cfg.window(p.effectiveTTL(ttl)); w > 0 {
-			p.refresh.set(key, time.Now().Add(d-w))
-		}
-	case cfg.negativeTTL > 0 && errors.Is(res.err, ErrNotFound):
-		if err := p.cache.Set(wctx, key, negativeMarker, p.jitter(cfg.negativeTTL)); err != nil {
-			p.report(ctx, key, err)
-		}
-	}
-	return res
 }
 
 // effectiveTTL is ttl with 0 read as the cache's default.

@@ -34,8 +34,12 @@ func (p *Patterns) BatchGet(ctx context.Context, keys []string) []Result[[]byte]
 	out := make([]Result[[]byte], len(keys))
 	for i, r := range res {
 		out[i] = Result[[]byte]{Key: keys[i], Value: r.Value, Local: r.Local, Err: r.Err}
-		if r.Err == nil && isNegative(r.Value) {
+		switch {
+		case r.Err == nil && isNegative(r.Value):
 			out[i].Value, out[i].Err = nil, cachedNotFound(keys[i])
+		case r.Err == nil && isPlaceholder(string(r.Value)):
+			// Being loaded: no value yet.
+			out[i].Value, out[i].Err = nil, fmt.Errorf("%q is being loaded: %w", keys[i], ErrNotFound)
 		}
 	}
 	return out

@@ -87,16 +87,21 @@ func TestClusterIntegration(t *testing.T) {
 	})
 
 	t.Run("InvalidateFile", func(t *testing.T) {
-		keys := []string{"emg_analysis:" + hashA, "emg_metadata:" + hashA}
-		for i := range 50 {
-			keys = append(keys, fmt.Sprintf("emg_analysis:%s:digest%d", hashA, i))
-		}
-		for _, k := range keys {
+		var keys []string
+		for _, family := range []string{store.AnalysisPrefix, store.MetadataPrefix} {
+			k, err := p.FileKey(ctx, family, hashA)
+			require.NoError(t, err)
 			require.NoError(t, c.Set(ctx, k, []byte("x"), time.Hour))
+			keys = append(keys, k)
 		}
-		n, err := p.InvalidateFile(ctx, hashA)
-		require.NoError(t, err)
-		assert.Equal(t, int64(len(keys)), n)
+		require.NoError(t, p.InvalidateFile(ctx, hashA))
+		for i, family := range []string{store.AnalysisPrefix, store.MetadataPrefix} {
+			k, err := p.FileKey(ctx, family, hashA)
+			require.NoError(t, err)
+			assert.NotEqual(t, keys[i], k, "a new version, whichever node holds it")
+			_, err = c.Get(ctx, k)
+			assert.ErrorIs(t, err, store.ErrNotFound)
+		}
 	})
 
 	t.Run("Aside stampede with keys and locks on different nodes", func(t *testing.T) {

@@ -12,10 +12,18 @@
 //
 // A popular key that expires is where caches hurt the origin most: every
 // request misses at once. Aside runs one load per key at a time in a
-// process, and takes a short lock in Redis (a key under [LockPrefix] holding
-// a random token, released only by its holder) so that one process loads
-// while the others wait for the value. The wait is bounded ([Options.LockWait]): a
-// peer that is slow or dead costs a second load, never a hung request.
+// process, and writes a placeholder into the key in Redis before it loads
+// (SET NX, a random token), so that one process loads while the others
+// wait for the value. The wait is bounded ([Options.LockWait]): a peer that
+// is slow or dead costs a second load, never a hung request.
+//
+// No invalidation is lost to a load in flight. The load writes its value
+// only while the key still holds its placeholder, in one compare-and-set
+// ([store.Cache.CompareAndSet]); a Delete or [Patterns.InvalidatePattern]
+// that returns during the load removed the placeholder, so the load runs
+// again and its callers get the value loaded after the invalidation.
+// Refresh-ahead and [Patterns.Warm] write under the same rule: a reload
+// replaces only the value it read before it started.
 //
 // The cache is never the reason a call fails. When Redis is unavailable,
 // Aside returns what the loader returns, and the failure goes to
@@ -48,5 +56,9 @@
 //
 // [Patterns.InvalidatePattern] removes the keys matching a glob with SCAN and
 // UNLINK on every primary, never KEYS, confined to the cache's key prefix.
-// [Patterns.InvalidateFile] removes everything cached for one EMG file.
+// [Patterns.InvalidateFile] invalidates everything cached for one EMG file
+// in one write, whatever the cache holds: the keys [Patterns.FileKey]
+// returns and the file's HTTP responses carry the version of the file's
+// namespace, which it replaces. Old entries are never read again and age
+// out by their TTL.
 package patterns

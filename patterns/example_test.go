@@ -222,18 +222,18 @@ func ExamplePatterns_InvalidateFile() {
 	p := patterns.New(cache, patterns.Options{})
 	defer p.Close()
 
-	for _, k := range []string{
-		"emg_analysis:" + exampleHash,
-		"emg_analysis:" + exampleHash + ":5d41402abc4b2a76",
-		"emg_metadata:" + exampleHash,
-	} {
-		_ = cache.Set(ctx, k, []byte("x"), time.Hour)
-	}
-	n, err := p.InvalidateFile(ctx, exampleHash)
-	fmt.Println(n, err)
-	_, err = p.InvalidateFile(ctx, "../../etc/passwd")
-	fmt.Println(errors.Is(err, store.ErrInvalidKey))
+	load := func(context.Context) (string, error) { return "metadata", nil }
+	key, _ := p.FileKey(ctx, store.MetadataPrefix, exampleHash)
+	_, _ = patterns.Aside(ctx, p, key, time.Hour, load)
+
+	// One write, however many keys the file has in the cache.
+	fmt.Println(p.InvalidateFile(ctx, exampleHash))
+	newKey, _ := p.FileKey(ctx, store.MetadataPrefix, exampleHash)
+	_, err := cache.Get(ctx, newKey)
+	fmt.Println(newKey != key, errors.Is(err, store.ErrNotFound))
+	fmt.Println(errors.Is(p.InvalidateFile(ctx, "../../etc/passwd"), store.ErrInvalidKey))
 	// Output:
-	// 3 <nil>
+	// <nil>
+	// true true
 	// true
 }

@@ -178,10 +178,16 @@ func TestRefreshBook(t *testing.T) {
 	assert.False(t, b.due("k", now.Add(59*time.Minute), time.Minute))
 	assert.True(t, b.due("k", now.Add(time.Hour), time.Minute))
 	b.forget("k")
-	assert.Zero(t, b.n.Load())
+	assert.Zero(t, b.len())
 
-	for i := range maxRefreshKeys + 1 {
-		b.set(strconv.Itoa(i), now)
+	b.set("hot", now.Add(time.Hour))
+	for i := range maxRefreshKeys + 10 {
+		b.set(strconv.Itoa(i), now.Add(time.Hour))
+		if i%1000 == 0 {
+			assert.False(t, b.due("hot", now, time.Minute), "a key read often stays in the book")
+		}
 	}
-	assert.LessOrEqual(t, b.n.Load(), int64(maxRefreshKeys), "the book is bounded")
+	assert.Equal(t, maxRefreshKeys, b.len(), "the book is bounded")
+	assert.True(t, b.due("0", now, time.Minute), "the least recently used went first, not the whole book")
+	assert.False(t, b.due("hot", now, time.Minute))
 }

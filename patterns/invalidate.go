@@ -23,43 +23,53 @@ func (p *Patterns) InvalidatePattern(ctx context.Context, pattern string) (int64
 	return n, nil
 }
 
-// InvalidateFile removes everything cached for one EMG file and returns how
-// many keys it removed: emg_analysis:{hash} and emg_metadata:{hash}, and the
-// variants stored under them, such as emg_analysis:{hash}:{digest} written
-// by the HTTP middleware. The hash is validated as store.ValidateFileHash
-// does (a bad one is store.ErrInvalidKey and removes nothing) and may be in
-// either case.
-func (p *Patterns) InvalidateFile(ctx context.Context, fileHash string) (int64, error) {
-	keys, err := store.FileKeys(fileHash)
+// FileKey returns the key of one family of an EMG file's data (such as
+// store.AnalysisPrefix or store.MetadataPrefix) under the file's current
+// namespace version: {family}{hash}@{version}. The middleware puts the
+// same version into the keys of the file's HTTP responses, so that
+// InvalidateFile (or middleware.Invalidate, or an unsafe method through
+// the middleware) changes them all at once. Use it with Aside:
+//
+//	key, err := p.FileKey(ctx, store.MetadataPrefix, hash)
+//	meta, err := patterns.Aside(ctx, p, key, ttl, load)
+//
+// A bad hash is store.ErrInvalidKey; a store that cannot be read is
+// store.ErrUnavailable, and the caller then loads without the cache. The
+// version is a bookkeeping read, usually served from process memory.
+func (p *Patterns) FileKey(ctx context.Context, family, fileHash string) (string, error) {
+	ns, err := store.FileNamespace(fileHash)
 	if err != nil {
-		return 0, fmt.Errorf("invalidate file: %w", err)
+		return "", fmt.Errorf("file key: %w", err)
 	}
-	hash := strings.TrimPrefix(keys[0], store.AnalysisPrefix)
-	n, err := p.cache.DeleteMany(ctx, keys...)
+	v, err := p.cache.NamespaceVersion(ctx, ns)
 	if err != nil {
-		return n, fmt.Errorf("invalidate file %s: %w", hash, err)
+		return "", fmt.Errorf("file key %s: %w", ns, err)
 	}
-	// One walk of the keyspace for both families: two DeletePattern calls
-	// would SCAN every node twice. The glob also admits other emg_ families
-	// (and a hash that shows up later in a key), which the prefix test below
-	// leaves alone.
-	variants := []string{keys[0] + ":", keys[1] + ":"}
-	err = p.cache.Scan(ctx, "emg_*:"+hash+":*", func(found []string) error {
-		ours := found[:0]
-		for _, k := range found {
-			if strings.HasPrefix(k, variants[0]) || strings.HasPrefix(k, variants[1]) {
-				ours = append(ours, k)
-			}
-		}
-		if len(ours) == 0 {
-			return nil
-		}
-		m, err := p.cache.DeleteMany(ctx, ours...)
-		n += m
-		return err
-	})
+	return family + strings.TrimPrefix(ns, store.FilePrefix) + "@" + v, nil
+}
+
+// InvalidateFile makes everything cached for one EMG file under its
+// namespace unreachable, in one write whatever the cache holds: the keys
+// FileKey returns and every HTTP response the middleware stored for the
+// file. It gives the file's namespace (store.FileNamespace) a new version;
+// the old entries are never read again and age out by their TTL. A load
+// that was running computed its key under the old version, so whatever it
+// stores lands where nobody reads, and a caller that arrives after
+// InvalidateFile returns makes a new key and does not join it. Other
+// processes see the new version as soon as Redis' invalidation reaches
+// their client-side cache (milliseconds).
+//
+// The hash is validated as store.ValidateFileHash does (a bad one is
+// store.ErrInvalidKey and invalidates nothing) and may be in either case.
+// Keys built without FileKey (store.AnalysisKey) are not versioned: remove
+// those with InvalidatePattern.
+func (p *Patterns) InvalidateFile(ctx context.Context, fileHash string) error {
+	ns, err := store.FileNamespace(fileHash)
 	if err != nil {
-		return n, fmt.Errorf("invalidate file %s: %w", hash, err)
+		return fmt.Errorf("invalidate file: %w", err)
 	}
-	return n, nil
+	if err := p.cache.InvalidateNamespace(ctx, ns); err != nil {
+		return fmt.Errorf("invalidate file %s: %w", strings.TrimPrefix(ns, store.FilePrefix), err)
+	}
+	return nil
 }

@@ -94,57 +94,38 @@ func TestInvalidatePattern(t *testing.T) {
 
 func TestInvalidateFile(t *testing.T) {
 	ctx := context.Background()
-	ours := []string{
-		"emg_analysis:" + hashA,
-		"emg_analysis:" + hashA + ":digest1",
-		"emg_analysis:" + hashA + ":digest2",
-		"emg_metadata:" + hashA,
-		"emg_metadata:" + hashA + ":v2",
-	}
-	theirs := []string{
-		"emg_analysis:" + hashB,
-		"emg_analysis:" + hashB + ":digest1",
-		"emg_metadata:" + hashB,
-		"emg_analysis:" + hashA + "0",         // a longer hash that starts the same
-		"emg_other:" + hashA + ":x",           // another family
-		"emg_analysis:" + hashB + ":" + hashA, // the hash later in the key
-		"user_prefs:" + hashA,
-	}
-	cases := []struct {
-		name string
-		hash string
-	}{
-		{"lower case", hashA},
-		{"upper case", strings.ToUpper(hashA)},
-	}
 	for _, be := range backends() {
 		t.Run(be.name, func(t *testing.T) {
 			c := be.open(t, store.Config{KeyPrefix: "file:"})
 			p := newPatterns(t, c, patterns.Options{})
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					fill(t, c, ours...)
-					fill(t, c, theirs...)
-					n, err := p.InvalidateFile(ctx, tc.hash)
-					require.NoError(t, err)
-					assert.Equal(t, int64(len(ours)), n)
-					want := slices.Clone(theirs)
-					slices.Sort(want)
-					assert.Equal(t, want, keysLeft(t, c))
-				})
-			}
-			t.Run("bad hashes", func(t *testing.T) {
-				for _, bad := range []string{"", "abc", "../../etc/passwd", strings.Repeat("g", 64), "*"} {
-					n, err := p.InvalidateFile(ctx, bad)
-					require.ErrorIs(t, err, store.ErrInvalidKey, bad)
-					assert.Zero(t, n)
-				}
-			})
-			t.Run("nothing cached", func(t *testing.T) {
-				n, err := p.InvalidateFile(ctx, hashB+hashB)
+			key := func(family, hash string) string {
+				t.Helper()
+				k, err := p.FileKey(ctx, family, hash)
 				require.NoError(t, err)
-				assert.Zero(t, n)
-			})
+				return k
+			}
+			metaA, analysisA, metaB := key(store.MetadataPrefix, hashA), key(store.AnalysisPrefix, hashA), key(store.MetadataPrefix, hashB)
+			assert.True(t, strings.HasPrefix(metaA, store.MetadataPrefix+hashA+"@"), metaA)
+			assert.Equal(t, metaA, key(store.MetadataPrefix, strings.ToUpper(hashA)), "either case")
+			fill(t, c, metaA, analysisA, metaB)
+
+			require.NoError(t, p.InvalidateFile(ctx, strings.ToUpper(hashA)))
+			for _, family := range []string{store.MetadataPrefix, store.AnalysisPrefix} {
+				k := key(family, hashA)
+				assert.NotContains(t, []string{metaA, analysisA}, k, "a new version")
+				_, err := c.Get(ctx, k)
+				assert.ErrorIs(t, err, store.ErrNotFound, "nothing of the file is served")
+			}
+			assert.Equal(t, metaB, key(store.MetadataPrefix, hashB), "other files keep their keys")
+			v, err := c.Get(ctx, metaB)
+			require.NoError(t, err)
+			assert.Equal(t, "x", string(v))
+
+			for _, bad := range []string{"", "abc", "../../etc/passwd", strings.Repeat("g", 64), "*"} {
+				require.ErrorIs(t, p.InvalidateFile(ctx, bad), store.ErrInvalidKey, bad)
+				_, err := p.FileKey(ctx, store.MetadataPrefix, bad)
+				require.ErrorIs(t, err, store.ErrInvalidKey, bad)
+			}
 		})
 	}
 }

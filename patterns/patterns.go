@@ -40,9 +40,12 @@ const (
 	// WarmOptions.Concurrency is zero: enough to hide a round trip, few
 	// enough not to flood the origin at startup.
 	DefaultWarmConcurrency = 4
-	// LockPrefix starts the key of the load lock of a key: the lock of
+	// LockPrefix starts the key of the refresh lock of a key: the lock of
 	// "emg_analysis:ab12" is "lock:emg_analysis:ab12" (under the cache's
-	// key prefix, like every key).
+	// key prefix, like every key). A refresh-ahead reload or a forced Warm
+	// of a key that holds a value takes it, so that one process reloads at
+	// a time; a load of a missing key locks the key itself with a
+	// placeholder instead (see Aside).
 	LockPrefix = "lock:"
 )
 
@@ -128,6 +131,7 @@ type Patterns struct {
 	opts    Options
 	flights flightGroup
 	refresh refreshBook
+	pool    refreshPool
 
 	// ctx ends when Close is called; background refreshes run under it.
 	ctx    context.Context

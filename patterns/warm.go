@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/emgcache/emgcache/store"
 )
 
 // WarmItem is one key to preload.
@@ -166,6 +168,10 @@ feed:
 	return report
 }
 
+// errWarmOvertaken is why an item fails whose key kept being invalidated
+// or rewritten while it loaded: what it loaded may be older than that.
+var errWarmOvertaken = errors.New("patterns: the key changed during every load; nothing stored")
+
 func (p *Patterns) warmOne(ctx context.Context, it WarmItem, force bool) (r WarmResult) {
 	start := time.Now()
 	r = WarmResult{Key: it.Key, Priority: it.Priority, Status: WarmFailed}
@@ -178,33 +184,97 @@ func (p *Patterns) warmOne(ctx context.Context, it WarmItem, force bool) (r Warm
 		r.Err = errors.New("patterns: warm item has no loader")
 		return r
 	}
-	if !force {
-		// A cache that cannot answer cannot be warmed either: fail the
-		// item rather than run a loader for nothing.
-		ok, err := p.cache.Exists(ctx, it.Key)
+	load := func(ctx context.Context) ([]byte, error) {
+		v, err := it.Load(ctx)
 		if err != nil {
-			r.Err = err
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %q: %w", it.Key, err)
+		}
+		return b, nil
+	}
+	for range maxReloads + 1 {
+		status, err := p.warmAttempt(ctx, it, force, load)
+		if !errors.Is(err, errWarmOvertaken) {
+			r.Status, r.Err = status, err
 			return r
 		}
-		if ok {
-			r.Status = WarmSkipped
-			return r
-		}
 	}
-	v, err := it.Load(ctx)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		r.Err = fmt.Errorf("encode %q: %w", it.Key, err)
-		return r
-	}
-	if err := p.cache.Set(ctx, it.Key, b, p.jitter(it.TTL)); err != nil {
-		r.Err = err
-		return r
-	}
-	r.Status = WarmLoaded
+	r.Err = errWarmOvertaken
 	return r
+}
+
+// warmAttempt loads and stores one item under the cross-process lock Aside
+// uses: a placeholder in the key when it is missing, LockPrefix+key and a
+// compare-and-set against the value it replaces when forced over one. So
+// a warm never overwrites a newer value, nor one an invalidation removed
+// during its load (errWarmOvertaken then).
+func (p *Patterns) warmAttempt(ctx context.Context, it WarmItem, force bool, load func(context.Context) ([]byte, error)) (WarmStatus, error) {
+	// A cache that cannot answer cannot be warmed either: fail the item
+	// rather than run a loader for nothing.
+	token := newPlaceholder()
+	ok, err := p.cache.SetNX(ctx, it.Key, token, p.opts.LockTTL)
+	if err != nil {
+		return WarmFailed, err
+	}
+	wctx := context.WithoutCancel(ctx)
+	if ok {
+		swapped := false
+		defer func() {
+			if !swapped {
+				p.unlock(wctx, it.Key, token)
+			}
+		}()
+		b, err := load(ctx)
+		if err != nil {
+			return WarmFailed, err
+		}
+		ok, err := p.cache.CompareAndSet(wctx, it.Key, token, b, p.jitter(it.TTL))
+		switch {
+		case err != nil:
+			return WarmFailed, err
+		case !ok:
+			swapped = true
+			return WarmFailed, errWarmOvertaken
+		}
+		swapped = true
+		return WarmLoaded, nil
+	}
+	if !force {
+		// Cached already, or being loaded by someone else.
+		return WarmSkipped, nil
+	}
+	old, err := p.cache.Peek(ctx, it.Key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return WarmFailed, errWarmOvertaken // gone meanwhile: start over
+	case err != nil:
+		return WarmFailed, err
+	case isPlaceholder(old):
+		// Someone is loading it right now: their value is as new as ours.
+		return WarmSkipped, nil
+	}
+	lockKey := LockPrefix + it.Key
+	ok, err = p.cache.SetNX(ctx, lockKey, token, p.opts.LockTTL)
+	switch {
+	case err != nil:
+		return WarmFailed, err
+	case !ok:
+		return WarmSkipped, nil // another process is reloading it
+	}
+	defer p.unlock(wctx, lockKey, token)
+	b, err := load(ctx)
+	if err != nil {
+		return WarmFailed, err
+	}
+	ok, err = p.cache.CompareAndSet(wctx, it.Key, []byte(old), b, p.jitter(it.TTL))
+	switch {
+	case err != nil:
+		return WarmFailed, err
+	case !ok:
+		return WarmFailed, errWarmOvertaken
+	}
+	return WarmLoaded, nil
 }
