@@ -156,7 +156,7 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, err
 // cacheMetadata writes the metadata of a new upload to the cache, where the
 // next read would put it anyway: the uploader usually asks for it next.
 func (s *server) cacheMetadata(ctx context.Context, meta emg.Metadata) {
-	key, err := store.MetadataKey(meta.FileHash)
+	key, err := s.patterns.FileKey(ctx, store.MetadataPrefix, meta.FileHash)
 	if err == nil {
 		// The upload has succeeded; a client that leaves now does not
 		// undo it, so neither should it stop the write.
@@ -184,11 +184,15 @@ func (s *server) getMetadata(w http.ResponseWriter, r *http.Request) {
 }
 
 // metadata returns the metadata of a validated hash, cache-aside under
-// emg_metadata:{hash}. Concurrent misses load it from the database once.
+// emg_metadata:{hash}@{file version}. Concurrent misses load it from the
+// database once.
 func (s *server) metadata(ctx context.Context, hash string) (emg.Metadata, error) {
-	key, err := store.MetadataKey(hash)
+	key, err := s.patterns.FileKey(ctx, store.MetadataPrefix, hash)
 	if err != nil {
-		return emg.Metadata{}, err
+		// No version, no key: the store is down (or the hash is bad, which
+		// the repository refuses in turn).
+		s.cacheLog.absorbed(ctx, "", err)
+		return s.repo.Metadata(ctx, hash)
 	}
 	return patterns.Aside(ctx, s.patterns, key, metadataTTL, func(ctx context.Context) (emg.Metadata, error) {
 		return s.repo.Metadata(ctx, hash)
