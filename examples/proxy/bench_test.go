@@ -31,7 +31,7 @@ func BenchmarkHit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		proxy := httptest.NewServer(newProxy(cache, u, slog.New(slog.DiscardHandler)))
+		proxy := httptest.NewServer(newProxy(cache, u, staleWindows{}, slog.New(slog.DiscardHandler)))
 		name := map[int]string{1 << 10: "1KiB", 16 << 10: "16KiB", 256 << 10: "256KiB"}[size]
 		for _, target := range []struct{ name, url string }{{"origin", origin.URL}, {"proxy-hit", proxy.URL}} {
 			b.Run(target.name+"/"+name, func(b *testing.B) {
@@ -96,7 +96,7 @@ func BenchmarkHitRatio(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer func() { _ = cache.Close() }()
-			proxy := httptest.NewServer(newProxy(cache, u, slog.New(slog.DiscardHandler)))
+			proxy := httptest.NewServer(newProxy(cache, u, staleWindows{}, slog.New(slog.DiscardHandler)))
 			defer proxy.Close()
 			oc, pc := &http.Client{Transport: &http.Transport{}}, &http.Client{Transport: &http.Transport{}}
 			defer oc.CloseIdleConnections()

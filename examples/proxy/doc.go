@@ -5,7 +5,10 @@
 //	go run ./examples/proxy -listen :8081 -origin http://127.0.0.1:8080
 //
 // REDIS_URL selects Redis (shared by every proxy process); without it the
-// embedded in-memory backend is used. What is stored and for how long is
+// embedded in-memory backend is used. -stale-if-error and
+// -stale-while-revalidate (durations, off by default) let a response be
+// served stale when the origin fails or while it is refreshed, unless its
+// own directives forbid it. What is stored and for how long is
 // decided by the origin's headers alone, as RFC 9111 says for a shared
 // cache: Cache-Control (s-maxage, max-age, no-store, no-cache, private,
 // must-revalidate, proxy-revalidate), the targeted Emgcache-Cache-Control

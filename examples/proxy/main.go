@@ -53,7 +53,14 @@ func main() {
 type config struct {
 	listen string
 	origin *url.URL
+	stale  staleWindows
 	store  store.Config
+}
+
+// staleWindows are how long past freshness a response may be served stale,
+// where its own directives do not forbid it (RFC 9111 §4.2.4, RFC 5861).
+type staleWindows struct {
+	whileRevalidate, ifError time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -76,6 +83,10 @@ Flags:
 	}
 	fs.StringVar(&cfg.listen, "listen", defaultListen, "address to listen on")
 	origin := fs.String("origin", "", "origin server to proxy, as http://host:port (required)")
+	fs.DurationVar(&cfg.stale.ifError, "stale-if-error", 0,
+		"serve a response stale for this long past its freshness when the origin fails (5xx, unreachable); 0 is off")
+	fs.DurationVar(&cfg.stale.whileRevalidate, "stale-while-revalidate", 0,
+		"serve a response stale for this long past its freshness while it is refreshed in the background; 0 is off")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -86,6 +97,10 @@ Flags:
 	if err != nil || *origin == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		fmt.Fprintf(out, "proxy: -origin must be an http:// or https:// URL with a host, got %q\n", *origin)
 		fs.Usage()
+		return cfg, errUsage
+	}
+	if cfg.stale.ifError < 0 || cfg.stale.whileRevalidate < 0 {
+		fmt.Fprintln(out, "proxy: -stale-if-error and -stale-while-revalidate cannot be negative")
 		return cfg, errUsage
 	}
 	cfg.origin = u
@@ -108,7 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer func() { _ = cache.Close() }()
 
 	srv := &http.Server{
-		Handler:           newProxy(cache, cfg.origin, log),
+		Handler:           newProxy(cache, cfg.origin, cfg.stale, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -142,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 // proxy to origin. Keys are grouped by path (middleware.InvalidateKey with
 // a path invalidates its responses) and name the origin's host, never the
 // client's Host header.
-func newProxy(cache *store.Cache, origin *url.URL, log *slog.Logger) http.Handler {
+func newProxy(cache *store.Cache, origin *url.URL, stale staleWindows, log *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// SetURL also sends the origin's Host. X-Forwarded-* are not set:
@@ -156,6 +171,11 @@ func newProxy(cache *store.Cache, origin *url.URL, log *slog.Logger) http.Handle
 		Semantics:     middleware.SharedCache,
 		KeyFunc:       func(r *http.Request) string { return r.URL.Path },
 		CanonicalHost: origin.Host,
+		// A response's must-revalidate, proxy-revalidate, s-maxage or
+		// no-cache closes both windows; its own stale-* directives replace
+		// them.
+		StaleIfError:         stale.ifError,
+		StaleWhileRevalidate: stale.whileRevalidate,
 		OnError: func(r *http.Request, err error) {
 			log.Warn("cache unavailable; request served from the origin", "path", r.URL.Path, "error", err)
 		},

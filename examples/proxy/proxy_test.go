@@ -70,6 +70,16 @@ func newTestOrigin(t *testing.T) *testOrigin {
 		<-o.release
 		_, _ = io.WriteString(w, "data: second\n\n")
 	})
+	mux.HandleFunc("/flaky", func(w http.ResponseWriter, r *http.Request) {
+		// Arrives already stale (Age past max-age); then the origin fails.
+		if o.count("/flaky") > 1 {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Cache-Control", "max-age=10")
+		w.Header().Set("Age", "20")
+		_, _ = io.WriteString(w, "still good")
+	})
 	mux.HandleFunc("/cdn", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("CDN-Cache-Control", "max-age=600")
@@ -94,14 +104,14 @@ func (o *testOrigin) count(path string) int {
 }
 
 // startProxy runs the program itself on a free port until the test ends.
-func startProxy(t *testing.T, origin string, env map[string]string) string {
+func startProxy(t *testing.T, origin string, env map[string]string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	var log bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-origin", origin},
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-origin", origin}, flags...),
 			func(k string) string { return env[k] }, &syncWriter{w: &log}, func(a net.Addr) { addr <- a.String() })
 	}()
 	t.Cleanup(func() {
@@ -157,7 +167,7 @@ func TestProxyEndToEndIntegration(t *testing.T) {
 	} {
 		t.Run(backend.name, func(t *testing.T) {
 			o := newTestOrigin(t)
-			proxy := startProxy(t, o.URL, backend.env)
+			proxy := startProxy(t, o.URL, backend.env, "-stale-if-error", "1m")
 			c := &http.Client{Transport: &http.Transport{}}
 			t.Cleanup(c.CloseIdleConnections)
 
@@ -247,6 +257,15 @@ func TestProxyEndToEndIntegration(t *testing.T) {
 				assert.Equal(t, "max-age=600", resp.Header.Get("CDN-Cache-Control"))
 				assert.Equal(t, 1, o.count("/cdn"))
 			})
+			t.Run("stale-if-error hides an origin failure", func(t *testing.T) {
+				fetch(t, c, proxy+"/flaky")
+				resp, body := fetch(t, c, proxy+"/flaky")
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.Equal(t, "still good", body)
+				assert.Contains(t, resp.Header.Get("Cache-Status"), "fwd-status=503")
+				assert.Contains(t, resp.Header.Get("Cache-Status"), "detail=stale-if-error")
+				assert.Equal(t, 2, o.count("/flaky"))
+			})
 			t.Run("the origin sees its own host", func(t *testing.T) {
 				o.mu.Lock()
 				defer o.mu.Unlock()
@@ -272,4 +291,11 @@ func TestProxyBadOrigin(t *testing.T) {
 			assert.Contains(t, out.String(), "-origin must be")
 		})
 	}
+}
+
+func TestProxyNegativeStaleWindow(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-origin", "http://127.0.0.1:1", "-stale-if-error", "-1s"}, func(string) string { return "" }, &out, nil)
+	assert.ErrorIs(t, err, errUsage)
+	assert.Contains(t, out.String(), "cannot be negative")
 }
