@@ -79,7 +79,7 @@ func (b *redisBackend) compareAndSet(ctx context.Context, key string, old, value
 // compareAndSet holds the shard's lock across the comparison and the
 // write, which is what makes it atomic against every other call.
 func (m *memoryBackend) compareAndSet(_ context.Context, key string, old, value []byte, ttl time.Duration) (bool, error) {
-	now := m.now()
+	now := m.now().UnixNano()
 	s := m.shard(key)
 	s.mu.Lock()
 	cur := m.lookup(s, key, now)
@@ -88,13 +88,7 @@ func (m *memoryBackend) compareAndSet(_ context.Context, key string, old, value 
 		return false, nil
 	}
 	m.unlink(s, cur)
-	e := &memoryEntry{key: key, value: string(value), touched: now.UnixNano()}
-	if ttl > 0 {
-		e.expires = now.Add(ttl)
-	}
-	s.items[key] = e
-	s.pushFront(e)
-	m.used.Add(e.size())
+	m.insert(s, key, string(value), ttl, now)
 	s.mu.Unlock()
 	m.evict()
 	return true, nil

@@ -19,11 +19,16 @@ import (
 // any read sent after it sees the new value.
 
 // clientCaches tracks the live client-side cache stores of one backend.
+// rueidis opens a store per connection, and a standalone client alone has
+// several connections (PipelineMultiplex); the stores share one budget, so
+// that ClientCacheBytes bounds the process, not each connection.
 type clientCaches struct {
 	mu     sync.Mutex
 	stores map[*localCache]struct{}
 	// list is a copy of stores for the write path to read without locking.
 	list atomic.Pointer[[]*localCache]
+	// used is what the stores hold together, max their shared budget.
+	used, max atomic.Int64
 }
 
 func newClientCaches() *clientCaches {
@@ -34,6 +39,8 @@ func newClientCaches() *clientCaches {
 
 // newStore is the rueidis.NewCacheStoreFn of a backend.
 func (cc *clientCaches) newStore(opt rueidis.CacheStoreOption) rueidis.CacheStore {
+	// CacheSizeEachConn is ClientCacheBytes, the same for every store.
+	cc.max.Store(int64(opt.CacheSizeEachConn))
 	l := newLocalCache(int64(opt.CacheSizeEachConn), cc)
 	cc.mu.Lock()
 	cc.stores[l] = struct{}{}
@@ -122,8 +129,10 @@ type localCache struct {
 	flights    map[string]*cacheFlight
 	dirty      map[string]*dirtyKey
 	head, tail *cacheNode
-	size, max  int64
-	owner      *clientCaches
+	// size is what this store holds; max bounds it when the store has no
+	// owner, else the owner's budget bounds all its stores together.
+	size, max int64
+	owner     *clientCaches
 }
 
 type cacheNode struct {
@@ -314,8 +323,7 @@ func (l *localCache) Delete(keys []rueidis.RedisMessage) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if keys == nil {
-		l.items = make(map[string]*cacheNode)
-		l.head, l.tail, l.size = nil, nil, 0
+		l.clear()
 		return
 	}
 	for _, m := range keys {
@@ -372,8 +380,7 @@ func (l *localCache) Close(err error) {
 		waiting = append(waiting, d.poisoned...)
 	}
 	l.flights, l.dirty = nil, nil
-	l.items = make(map[string]*cacheNode)
-	l.head, l.tail, l.size = nil, nil, 0
+	l.clear()
 	l.mu.Unlock()
 	for _, f := range waiting {
 		f.err = err
@@ -392,8 +399,11 @@ func (l *localCache) insert(n *cacheNode) {
 	}
 	l.items[n.key] = n
 	l.pushFront(n)
-	l.size += n.size
-	for l.size > l.max && l.tail != nil {
+	l.charge(n.size)
+	// Over a shared budget, a store evicts its own entries only (their
+	// locks are not its own to take): the one that grows pays, and the
+	// budget holds once it has.
+	for l.over() && l.tail != nil {
 		t := l.tail
 		if t != n && t.used.Load() {
 			// Second chance: a recently read entry goes back to the front.
@@ -434,7 +444,32 @@ func (l *localCache) detach(n *cacheNode) {
 func (l *localCache) unlink(n *cacheNode) {
 	delete(l.items, n.key)
 	l.detach(n)
-	l.size -= n.size
+	l.charge(-n.size)
+}
+
+// clear drops every entry. The lock must be held.
+func (l *localCache) clear() {
+	l.items = make(map[string]*cacheNode)
+	l.head, l.tail = nil, nil
+	l.charge(-l.size)
+}
+
+// charge adds d bytes to this store and to its owner's total. The lock must
+// be held.
+func (l *localCache) charge(d int64) {
+	l.size += d
+	if l.owner != nil {
+		l.owner.used.Add(d)
+	}
+}
+
+// over reports whether the budget is exceeded: the owner's, shared by its
+// stores, or this store's own.
+func (l *localCache) over() bool {
+	if l.owner != nil {
+		return l.owner.used.Load() > l.owner.max.Load()
+	}
+	return l.size > l.max
 }
 
 func (l *localCache) len() int {

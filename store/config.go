@@ -23,8 +23,8 @@ const (
 	// DefaultMaxMemoryBytes bounds the embedded backend like Redis'
 	// maxmemory 256mb with allkeys-lru.
 	DefaultMaxMemoryBytes = 256 << 20
-	// DefaultClientCacheBytes bounds the client-side cache of each Redis
-	// connection (one per Redis node).
+	// DefaultClientCacheBytes bounds the client-side cache of a Cache: the
+	// stores of all its Redis connections together.
 	DefaultClientCacheBytes = 64 << 20
 	// DefaultClientCacheTTL is how long a value may stay in the client-side
 	// cache. Invalidation keeps it coherent; the TTL only bounds how long an
@@ -92,14 +92,19 @@ type Config struct {
 	// ErrTooLarge before anything is sent. Zero means DefaultMaxEntryBytes.
 	MaxEntryBytes int
 
-	// MaxMemoryBytes bounds the embedded backend's total memory (keys plus
-	// values); the least recently used entries are evicted past it. Zero
-	// means DefaultMaxMemoryBytes. Ignored for Redis, whose own maxmemory
-	// applies.
+	// MaxMemoryBytes bounds the heap the embedded backend's entries hold:
+	// keys and values as the allocator rounds them, plus each entry's own
+	// bookkeeping. Past it, approximately the least recently used entries
+	// are evicted, as Redis' allkeys-lru does. The garbage of writes comes on
+	// top: set a soft memory limit (debug.SetMemoryLimit, GOMEMLIMIT) of
+	// about 1.25 times the bound plus what the rest of the program needs.
+	// Zero means DefaultMaxMemoryBytes. Ignored for Redis, whose own
+	// maxmemory applies.
 	MaxMemoryBytes int64
 
-	// ClientCacheBytes bounds the client-side cache of each Redis
-	// connection. Zero means DefaultClientCacheBytes; negative disables
+	// ClientCacheBytes bounds the client-side cache of the Cache: rueidis
+	// keeps a store per connection (several per node), and they share this
+	// budget. Zero means DefaultClientCacheBytes; negative disables
 	// client-side caching, so every read is a round trip.
 	ClientCacheBytes int
 

@@ -4,8 +4,8 @@
 // # Backends
 //
 // [Open] with an empty [Config.URL] selects the embedded backend: a
-// byte-bounded LRU with TTLs, behaving like a Redis configured with
-// maxmemory 256mb and allkeys-lru. Any other URL is read the way
+// byte-bounded, approximately LRU map with TTLs, behaving like a Redis
+// configured with maxmemory 256mb and allkeys-lru. Any other URL is read the way
 // rueidis.ParseURL reads it: redis:// and rediss:// (TLS) for one server,
 // unix:// for a socket, several addr= parameters for a Redis Cluster and
 // master_set= for Sentinel.

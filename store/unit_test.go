@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,20 +89,29 @@ func TestMemoryEviction(t *testing.T) {
 }
 
 func TestMemoryLRUKeepsRecentlyRead(t *testing.T) {
-	// One shard's worth of keys: make every key land in the same shard by
-	// checking eviction order only within what survives.
-	m := newMemoryBackend(20*(entryOverhead+110), false)
+	// Room for about 200 entries; ten hot ones are read before every write
+	// of a cold one. An eviction removes the least recently used of 20
+	// candidates; that all 20 are hot or newer than the hot ones is as
+	// likely as drawing hot entries twenty times from a twentieth. The clock
+	// moves a millisecond a call, the precision of recency.
+	val := strings.Repeat("v", 100)
+	m := newMemoryBackend(200*entryBytes("cold-0000", val), false)
 	defer m.close()
+	now := time.Unix(1000, 0)
+	m.now = func() time.Time { now = now.Add(time.Millisecond); return now }
 	ctx := context.Background()
-	val := make([]byte, 100)
-	require.NoError(t, m.set(ctx, "hot", val, 0))
-	for i := 0; i < 200; i++ {
-		_, _, err := m.get(ctx, "hot")
-		require.NoError(t, err)
-		require.NoError(t, m.set(ctx, "cold"+string(rune('A'+i%50))+string(rune(i)), val, 0))
+	for i := range 10 {
+		require.NoError(t, m.set(ctx, fmt.Sprintf("hot-%d", i), []byte(val), 0))
 	}
-	_, _, err := m.get(ctx, "hot")
-	assert.NoError(t, err, "an entry read before every write survives eviction")
+	for i := range 2000 {
+		for j := range 10 {
+			_, _, err := m.get(ctx, fmt.Sprintf("hot-%d", j))
+			require.NoError(t, err, "hot-%d was evicted by cold-%04d", j, i-1)
+		}
+		require.NoError(t, m.set(ctx, fmt.Sprintf("cold-%04d", i), []byte(val), 0))
+	}
+	assert.Less(t, m.len(), 250)
+	assert.Greater(t, m.len(), 150)
 }
 
 func TestMemoryTTLWithInjectedClock(t *testing.T) {
@@ -122,8 +133,8 @@ func TestMemoryTTLWithInjectedClock(t *testing.T) {
 
 	require.NoError(t, m.set(ctx, "s", []byte("v"), time.Second))
 	now = now.Add(2 * time.Second)
-	m.sweep()
-	assert.Equal(t, 0, m.len(), "the sweep reclaims expired entries nobody reads")
+	assert.Equal(t, 1, m.expireCycle())
+	assert.Equal(t, 0, m.len(), "active expiry reclaims expired entries nobody reads")
 	assert.Equal(t, int64(0), m.used.Load())
 }
 

@@ -48,6 +48,9 @@ type config struct {
 	// adminToken comes from the environment only: a flag would show it to
 	// anyone who can list processes.
 	adminToken string
+	// goMemLimit is GOMEMLIMIT: set, it replaces the memory limit the
+	// server derives from the cache's bound.
+	goMemLimit string
 	store      store.Config
 }
 
@@ -56,6 +59,7 @@ type config struct {
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
 	cfg := config{
 		adminToken: strings.TrimSpace(getenv(envAdminToken)),
+		goMemLimit: strings.TrimSpace(getenv(envGoMemLimit)),
 		store:      store.ConfigFromEnv(),
 	}
 	// ConfigFromEnv reads the process environment; REDIS_URL, the one
@@ -81,6 +85,8 @@ Environment:
   CACHE_ADMIN_TOKEN  bearer token of POST /api/cache/invalidate; unset means a
                      random one, logged once at start
   EMGCACHE_*         further cache settings, see the store package
+  GOMEMLIMIT         the Go runtime's soft memory limit; unset means one derived
+                     from the cache's memory bound (bound + 25%% + 64 MiB)
 
 Flags:
 `, defaultAddr)

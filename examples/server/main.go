@@ -79,6 +79,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return fmt.Errorf("open cache: %w", err)
 	}
 	defer closeLogged(log, "cache", cache)
+	limit, restoreLimit := setMemoryLimit(cache, cfg.goMemLimit)
+	defer restoreLimit()
+	if limit > 0 {
+		log.Info("soft memory limit set from the cache's bound; GOMEMLIMIT overrides it", "memory_limit_bytes", limit)
+	}
 	if h := cache.Health(ctx); !h.Healthy {
 		log.Warn("cache unavailable at start; serving from the database until it answers",
 			"backend", cache.Backend(), "url", cfg.store.RedactedURL(), "error", h.Error)
