@@ -35,7 +35,7 @@ func TestMemoryBoundHoldsForTheProcess(t *testing.T) {
 		minValue, maxVal int
 	}{
 		// Small entries, where the per-entry overhead dominates: about
-		// 70,000 of them fit (17,000 under the race detector, which makes
+		// 70,000 of them fit (9,000 under the race detector, which makes
 		// each write slower by far).
 		{"100 B values", smallBound, 100, 100},
 		// About 15,000 of them fit.
@@ -44,6 +44,11 @@ func TestMemoryBoundHoldsForTheProcess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bound := tt.bound
+			if v := os.Getenv(envMemoryBound); v != "" {
+				var err error
+				bound, err = strconv.ParseInt(v, 10, 64)
+				require.NoError(t, err, "%s=%q", envMemoryBound, v)
+			}
 			cache, err := store.Open(t.Context(), store.Config{MaxMemoryBytes: bound})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = cache.Close() })
@@ -91,9 +96,13 @@ func TestMemoryBoundHoldsForTheProcess(t *testing.T) {
 			// counted, within a few percent either way.
 			assert.InEpsilon(t, stats.MemoryBytes, after.live-base.live, 0.10,
 				"counted %d bytes, the entries hold %d", stats.MemoryBytes, after.live-base.live)
-			assert.LessOrEqual(t, peakGo-base.goHeld, bound*13/10, "runtime memory over 1.3x the bound")
+			// Over the baseline measured before the fill, 1.3x the bound and
+			// a fixed allowance for what the runtime adds whatever the
+			// bound (span metadata, the collector's own buffers).
+			const allowance = 1 << 20
+			assert.LessOrEqual(t, peakGo-base.goHeld, bound*13/10+allowance, "runtime memory over 1.3x the bound")
 			if !raceEnabled {
-				assert.LessOrEqual(t, after.peakRSS-base.rss, bound*13/10, "peak RSS over 1.3x the bound")
+				assert.LessOrEqual(t, after.peakRSS-base.rss, bound*13/10+allowance, "peak RSS over 1.3x the bound")
 			}
 		})
 	}
@@ -101,7 +110,13 @@ func TestMemoryBoundHoldsForTheProcess(t *testing.T) {
 
 // smallBound keeps the fill of small entries to seconds under the race
 // detector.
-var smallBound int64 = map[bool]int64{false: 16 << 20, true: 4 << 20}[raceEnabled]
+var smallBound int64 = map[bool]int64{false: 16 << 20, true: 2 << 20}[raceEnabled]
+
+// envMemoryBound, set to a number of bytes, replaces the bounds of
+// TestMemoryBoundHoldsForTheProcess, to measure the default of 256 MiB:
+//
+//	EMGCACHE_TEST_MEMORY_BOUND=268435456 go test -run TestMemoryBoundHoldsForTheProcess -v -count=1 ./store
+const envMemoryBound = "EMGCACHE_TEST_MEMORY_BOUND"
 
 type memoryFigures struct {
 	live, goHeld, rss, peakRSS int64
