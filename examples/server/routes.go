@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -71,6 +72,7 @@ func readers() map[string]emg.Reader {
 //	GET  /api/users/{user_id}/preferences     read through the cache
 //	PUT  /api/users/{user_id}/preferences     written to the database, then the cache
 //	     /api/cache/...                       the monitoring API (package health)
+//	GET  /                                    a redirect to the dashboard, /api/cache/ui
 func (s *server) routes() http.Handler {
 	r := mux.NewRouter()
 	r.Use(s.accessLog)
@@ -87,14 +89,59 @@ func (s *server) routes() http.Handler {
 	r.Handle("/api/emg/analysis/{file_hash}", cached(http.HandlerFunc(s.getAnalysis))).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/users/{user_id}/preferences", s.getPreferences).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/users/{user_id}/preferences", s.putPreferences).Methods(http.MethodPut)
+	r.HandleFunc("/", index).Methods(http.MethodGet, http.MethodHead)
 
 	// Middleware from Use runs only on matched routes; these are logged
 	// too, since a stream of them is a misconfigured client.
 	r.NotFoundHandler = s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	}))
-	r.MethodNotAllowedHandler = s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
+	r.MethodNotAllowedHandler = s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		allowed := allowedMethods(r, req)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed on "+req.URL.Path+
+			"; allowed: "+strings.Join(allowed, ", "))
 	}))
 	return r
+}
+
+// index answers GET / for whoever opens the server's address: a redirect to
+// the dashboard for browsers, and for curl a body saying where things are.
+func index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Location", dashboardPath)
+	writeJSON(w, http.StatusFound, map[string]any{
+		"dashboard": dashboardPath,
+		"endpoints": []string{
+			"POST /api/emg/files?sample_rate=HZ",
+			"GET /api/emg/files/{file_hash}",
+			"GET /api/emg/analysis/{file_hash}",
+			"GET|PUT /api/users/{user_id}/preferences",
+			"GET /api/cache/health|stats|dashboard|metrics|ui",
+			"POST /api/cache/invalidate?pattern=GLOB",
+		},
+	})
+}
+
+// dashboardPath is the monitoring page GET / points to.
+const dashboardPath = health.PathPrefix + "ui"
+
+// candidateMethods are the methods a 405's Allow header may name.
+var candidateMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions,
+}
+
+// allowedMethods lists the methods some route of r serves at req's path,
+// for the Allow header RFC 9110 requires on a 405.
+func allowedMethods(r *mux.Router, req *http.Request) []string {
+	var allowed []string
+	for _, m := range candidateMethods {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
