@@ -213,7 +213,9 @@ func runHelp(_ context.Context, a *app, args []string) int {
 			return exitError
 		}
 		fs := flag.NewFlagSet("cachectl "+args[0], flag.ContinueOnError)
-		a.globalFlags(fs)
+		// The flags of a fresh app: a's are resolved by now, and would show
+		// the server's default a second time as the flag's value.
+		(&app{timeout: defaultTimeout}).globalFlags(fs)
 		cmd.bind(fs)
 		commandUsage(a.stdout, fs, cmd)
 		return exitOK

@@ -36,6 +36,8 @@ func TestUsage(t *testing.T) {
 			args:     []string{"help", "watch"},
 			wantCode: exitOK,
 			wantOut:  []string{"Usage: cachectl watch [-interval D] [-count N]", "-interval duration", "-server URL"},
+			// The server's default is said once, in the flag's text.
+			hidden: `(default "http://localhost:8080")`,
 		},
 		{
 			name:     "-h of a command",

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -291,4 +293,25 @@ func TestCacheHit(t *testing.T) {
 	} {
 		assert.Equal(t, want, cacheHit(status), status)
 	}
+}
+
+// hot-files.txt, which the README tells newcomers to warm with, names the
+// recording the README uploads.
+func TestHotFilesNameTheSampleRecording(t *testing.T) {
+	sample, err := os.ReadFile("../server/testdata/sample_emg.csv")
+	require.NoError(t, err)
+	sum := sha256.Sum256(sample)
+	hash := hex.EncodeToString(sum[:])
+
+	f, err := os.Open("hot-files.txt")
+	require.NoError(t, err)
+	defer f.Close()
+	const server = "http://localhost:8080"
+	entries, err := parseWarmFile(f, server)
+	require.NoError(t, err)
+	var urls []string
+	for _, e := range entries {
+		urls = append(urls, e.url)
+	}
+	assert.Equal(t, []string{server + analysisPath + hash, server + "/api/emg/files/" + hash}, urls)
 }
