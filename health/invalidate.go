@@ -20,6 +20,20 @@ import (
 type invalidation struct {
 	Pattern string `json:"pattern"`
 	Removed int64  `json:"removed"`
+	// Note explains a result that is likely not what the caller meant.
+	Note string `json:"note,omitempty"`
+}
+
+// prefixNote explains why a pattern that starts with the cache's key
+// prefix removed nothing: the prefix is added to every pattern, so the
+// caller's own copy of it makes the pattern look for the prefix twice.
+func prefixNote(pattern, prefix string, removed int64) string {
+	if removed != 0 || prefix == "" || !strings.HasPrefix(pattern, prefix) {
+		return ""
+	}
+	return "patterns are matched under the key prefix " + strconv.Quote(prefix) +
+		", which is added to them: this one looked for " + strconv.Quote(prefix+pattern) +
+		"; leave the prefix out (" + strconv.Quote(strings.TrimPrefix(pattern, prefix)) + ")"
 }
 
 // Outcomes of a call to the invalidate endpoint, as logged.
@@ -90,7 +104,8 @@ func (a *API) serveInvalidate(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		call.outcome, call.status = outcomeOK, http.StatusOK
 		call.log()
-		writeJSON(w, http.StatusOK, invalidation{Pattern: call.pattern, Removed: n})
+		writeJSON(w, http.StatusOK, invalidation{Pattern: call.pattern, Removed: n,
+			Note: prefixNote(call.pattern, a.cache.Config().KeyPrefix, n)})
 	case errors.Is(err, store.ErrInvalidPattern):
 		call.fail(w, http.StatusBadRequest, outcomeBadRequest, err.Error())
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -276,3 +276,35 @@ func TestInvalidateFailures(t *testing.T) {
 		})
 	}
 }
+
+// A pattern that repeats the key prefix matches nothing, since the prefix
+// is added to it; the answer says so instead of a silent zero.
+func TestInvalidateNotesARepeatedPrefix(t *testing.T) {
+	tests := []struct {
+		name, pattern string
+		removed       int64
+		note          string // a part of it; empty: no note
+	}{
+		{"repeated prefix", "emgcache:*", 0, `leave the prefix out ("*")`},
+		{"repeated prefix of a family", "emgcache:analysis:*", 0, `looked for "emgcache:emgcache:analysis:*"`},
+		{"without the prefix", "analysis:*", 2, ""},
+		{"nothing matches, no prefix", "nothing:*", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := openMemory(t) // the default prefix, "emgcache:"
+			require.Equal(t, "emgcache:", cache.Config().KeyPrefix)
+			fillKeys(t, cache, "analysis:1", "analysis:2")
+			r := newRouter(cache, health.Options{AdminToken: testToken, Logger: discardLogger()})
+			res, body := do(t, r, http.MethodPost, "/api/cache/invalidate?pattern="+tt.pattern, bearer(testToken))
+			require.Equal(t, http.StatusOK, res.StatusCode, "body: %s", body)
+			got := decode[map[string]any](t, body)
+			assert.Equal(t, float64(tt.removed), got["removed"])
+			if tt.note == "" {
+				assert.NotContains(t, got, "note")
+			} else {
+				assert.Contains(t, got["note"], tt.note)
+			}
+		})
+	}
+}

@@ -48,5 +48,8 @@ func runInvalidate(ctx context.Context, a *app, args []string) int {
 		noun = "key"
 	}
 	fmt.Fprintf(a.stdout, "removed %d %s matching %s\n", inv.Removed, noun, inv.Pattern)
+	if inv.Note != "" {
+		fmt.Fprintf(a.stderr, "cachectl invalidate: note: %s\n", inv.Note)
+	}
 	return exitOK
 }

@@ -67,6 +67,14 @@ func TestInvalidate(t *testing.T) {
 			wantLeft: 0,
 		},
 		{
+			name:       "the key prefix repeated",
+			args:       []string{"-token", testToken, "invalidate", "emgcache:*"},
+			wantCode:   exitOK,
+			wantOut:    "removed 0 keys matching emgcache:*\n",
+			wantErrOut: `cachectl invalidate: note: patterns are matched under the key prefix "emgcache:"`,
+			wantLeft:   3,
+		},
+		{
 			name:       "no token",
 			args:       []string{"invalidate", "*"},
 			wantCode:   exitError,

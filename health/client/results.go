@@ -122,4 +122,8 @@ type InvalidationConfig struct {
 type Invalidation struct {
 	Pattern string `json:"pattern"`
 	Removed int64  `json:"removed"`
+	// Note, when not empty, explains a result that is likely not what the
+	// caller meant, such as a pattern that repeats the key prefix the
+	// server adds itself.
+	Note string `json:"note,omitempty"`
 }
