@@ -258,15 +258,19 @@ func (c *Cache) wrapErr(op, full string, err error) error {
 	if err == nil || errors.Is(err, ErrNotFound) {
 		return err
 	}
-	key := strings.TrimPrefix(full, c.cfg.KeyPrefix)
+	// Calls of no key (a ping) are named by their operation alone.
+	subject := op
+	if full != "" {
+		subject = fmt.Sprintf("%s %q", op, strings.TrimPrefix(full, c.cfg.KeyPrefix))
+	}
 	var ce *callerDoneError
 	if errors.As(err, &ce) {
-		return fmt.Errorf("%s %q: %w", op, key, ce.err)
+		return fmt.Errorf("%s: %w", subject, ce.err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrClosed) {
-		return fmt.Errorf("%s %q: %w", op, key, err)
+		return fmt.Errorf("%s: %w", subject, err)
 	}
-	return fmt.Errorf("%s %q: %w: %w", op, key, ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", subject, ErrUnavailable, err)
 }
 
 // callerDoneError marks a failure that happened after the caller's own
