@@ -185,49 +185,72 @@ func ConfigFromEnv() Config {
 	var errs []string
 	cfg.URL = strings.TrimSpace(os.Getenv(EnvURL))
 	cfg.KeyPrefix = os.Getenv(EnvKeyPrefix)
+	// Values Open would refuse are refused here, where the message can name
+	// the variable the operator set rather than the field it fills.
+	if cfg.KeyPrefix != "" {
+		if msg := keyPrefixProblem(cfg.KeyPrefix); msg != "" {
+			errs = append(errs, fmt.Sprintf("%s=%q: %s", EnvKeyPrefix, cfg.KeyPrefix, msg))
+		}
+	}
 	durVar := func(name string, dst *time.Duration) {
 		v := strings.TrimSpace(os.Getenv(name))
 		if v == "" {
 			return
 		}
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-			*dst = time.Duration(secs) * time.Second
-			return
-		}
 		d, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s=%q is not a duration", name, v))
-			return
+		if secs, serr := strconv.ParseInt(v, 10, 64); serr == nil {
+			d, err = time.Duration(secs)*time.Second, nil
 		}
-		*dst = d
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("%s=%q is not a duration", name, v))
+		case d < 0:
+			errs = append(errs, fmt.Sprintf("%s=%q is negative", name, v))
+		default:
+			*dst = d
+		}
 	}
-	intVar := func(name string, dst *int64) {
+	intVar := func(name string, dst *int64, negativeOK bool) {
 		v := strings.TrimSpace(os.Getenv(name))
 		if v == "" {
 			return
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Sprintf("%s=%q is not an integer", name, v))
-			return
+		case n < 0 && !negativeOK:
+			errs = append(errs, fmt.Sprintf("%s=%q is negative", name, v))
+		default:
+			*dst = n
 		}
-		*dst = n
 	}
 	var maxEntry, clientCache int64
 	durVar(EnvDefaultTTL, &cfg.DefaultTTL)
 	durVar(EnvOpTimeout, &cfg.OpTimeout)
 	durVar(EnvDialTimeout, &cfg.DialTimeout)
 	durVar(EnvConnWriteTimeout, &cfg.ConnWriteTimeout)
-	intVar(EnvMaxEntryBytes, &maxEntry)
-	intVar(EnvMaxMemoryBytes, &cfg.MaxMemoryBytes)
-	intVar(EnvClientCacheBytes, &clientCache)
-	intVar(EnvStaleBytes, &cfg.StaleBytes)
+	intVar(EnvMaxEntryBytes, &maxEntry, false)
+	intVar(EnvMaxMemoryBytes, &cfg.MaxMemoryBytes, false)
+	intVar(EnvClientCacheBytes, &clientCache, true) // negative turns it off
+	intVar(EnvStaleBytes, &cfg.StaleBytes, false)
 	cfg.MaxEntryBytes = int(maxEntry)
 	cfg.ClientCacheBytes = int(clientCache)
 	if len(errs) > 0 {
 		cfg.envErr = fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(errs, "; "))
 	}
 	return cfg
+}
+
+// keyPrefixProblem says what is wrong with a key prefix, "" if nothing.
+func keyPrefixProblem(prefix string) string {
+	switch {
+	case strings.ContainsAny(prefix, "{}"):
+		return "contains a hash tag brace"
+	case len(prefix) > MaxPatternBytes/2:
+		return fmt.Sprintf("is longer than %d bytes", MaxPatternBytes/2)
+	}
+	return ""
 }
 
 // withDefaults validates cfg and fills zero fields with the defaults.
@@ -238,11 +261,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.KeyPrefix == "" {
 		cfg.KeyPrefix = DefaultKeyPrefix
 	}
-	if strings.ContainsAny(cfg.KeyPrefix, "{}") {
-		return cfg, fmt.Errorf("%w: key prefix %q contains a hash tag brace", ErrInvalidConfig, cfg.KeyPrefix)
-	}
-	if len(cfg.KeyPrefix) > MaxPatternBytes/2 {
-		return cfg, fmt.Errorf("%w: key prefix is longer than %d bytes", ErrInvalidConfig, MaxPatternBytes/2)
+	if msg := keyPrefixProblem(cfg.KeyPrefix); msg != "" {
+		return cfg, fmt.Errorf("%w: key prefix %q %s", ErrInvalidConfig, cfg.KeyPrefix, msg)
 	}
 	type check struct {
 		bad  bool

@@ -32,11 +32,21 @@ func main() {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case errors.As(err, new(*loggedError)):
+		// Already in the log, which is where an operator looks; said
+		// again on stderr it would read as a second failure.
+		os.Exit(1)
 	default:
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
 }
+
+// loggedError is an error run has logged already.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
 
 // run is the whole program: it serves until ctx ends, then shuts down
 // gracefully and returns nil. Logs, and usage on a bad command line, go to
@@ -49,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	log := newLogger(out, cfg)
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("server failed", "error", err)
-		return err
+		return &loggedError{err: err}
 	}
 	log.Info("stopped")
 	return nil

@@ -249,3 +249,18 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// A configuration error ends the process with status 1, said once (in the
+// log) and under the environment variable the operator set.
+func TestFatalErrorIsPrintedOnce(t *testing.T) {
+	bin := serverBinary(t)
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", ":memory:")
+	cmd.Env = append(cleanEnv(), "EMGCACHE_STALE_BYTES=-1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "output:\n%s", out)
+	require.Equal(t, 1, exit.ExitCode(), "output:\n%s", out)
+	const want = `EMGCACHE_STALE_BYTES=\"-1\" is negative`
+	require.Equal(t, 1, strings.Count(string(out), want), "the error once, naming the variable; output:\n%s", out)
+	require.NotContains(t, string(out), "StaleBytes", "the Go field is not what the operator set")
+}
