@@ -242,8 +242,8 @@ func TestUIInBrowserIntegration(t *testing.T) {
 		require.Equal(t, uint64(3), s.Hits)
 		f := waitForStats(t, ctx, s)
 		assert.Equal(t, "75.0%", f.Text["hit-rate"])
-		assert.Regexp(t, `^\d+\.\d\d MB$`, f.Text["memory"])
-		assert.Regexp(t, `^\d+\.\d+ ms$`, f.Text["latency-p50"])
+		assert.Regexp(t, `^\d+\.\d\d MiB$`, f.Text["memory"])
+		assert.Regexp(t, `^\d+(\.\d+)? (ns|µs|ms)$`, f.Text["latency-p50"])
 	})
 
 	t.Run("updates with more traffic", func(t *testing.T) {
@@ -255,6 +255,26 @@ func TestUIInBrowserIntegration(t *testing.T) {
 		after := waitForStats(t, ctx, s)
 		assert.Greater(t, after.Updates, before.Updates)
 		assert.Equal(t, "81.8%", after.Text["hit-rate"])
+	})
+
+	t.Run("formats durations and sizes", func(t *testing.T) {
+		tests := []struct {
+			expr, want string
+		}{
+			{"emgcacheFormat.ns(0)", "0 ns"},
+			{"emgcacheFormat.ns(850)", "850 ns"},
+			{"emgcacheFormat.ns(1500)", "1.50 µs"},
+			{"emgcacheFormat.ns(42300)", "42.3 µs"},
+			{"emgcacheFormat.ns(999400)", "999 µs"},
+			{"emgcacheFormat.ns(2.5e6)", "2.50 ms"},
+			{"emgcacheFormat.ns(3e9)", "3.00 s"},
+			{"emgcacheFormat.bytes(256 * 1024 * 1024)", "256.0 MiB"},
+		}
+		for _, tt := range tests {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](tt.expr))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got, tt.expr)
+		}
 	})
 
 	t.Run("draws the charts", func(t *testing.T) {
