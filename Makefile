@@ -10,9 +10,14 @@ ADDR ?= :8080
 
 all: lint test
 
-## run: start examples/server on $(ADDR) with the embedded backend (REDIS_URL selects Redis).
+## run: build examples/server, listing each package as it compiles (the first build compiles SQLite: minutes
+## on a slow machine), then start it on $(ADDR) with the embedded backend (REDIS_URL selects Redis).
 run:
-	cd examples && $(GO) run ./server -addr $(ADDR)
+	@mkdir -p bin
+	@echo "building examples/server into bin/server; a first build compiles SQLite and can take minutes, listing each package:"
+	cd examples && $(GO) build -v -o ../bin/server ./server
+	@echo "starting bin/server on $(ADDR) (data in examples/emgcache-server.db)"
+	cd examples && ../bin/server -addr $(ADDR)
 
 build:
 	@for m in $(MODULES); do (cd $$m && $(GO) build ./...) || exit 1; done

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +177,25 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// make run tells a newcomer that the first build takes a while and lists
+// the packages as they compile, instead of a silent `go run`.
+func TestMakeRunBuildsVisiblyFirst(t *testing.T) {
+	out, err := exec.Command("make", "-s", "-n", "-C", "../..", "run").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	step := func(substr string) int {
+		t.Helper()
+		for i, l := range lines {
+			if strings.Contains(l, substr) {
+				return i
+			}
+		}
+		t.Fatalf("make run has no step with %q:\n%s", substr, out)
+		return -1
+	}
+	say, build, start := step("can take minutes"), step("build -v"), step("bin/server -addr")
+	assert.Less(t, say, build, "the note comes before the build")
+	assert.Less(t, build, start, "the build is its own step, before the server starts")
 }
