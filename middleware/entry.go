@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,11 @@ type entry struct {
 	swr, sie time.Duration
 	headers  []header // canonical names, sorted, no hop-by-hop headers
 	body     string
+	// raw is the stored value e was decoded from: entryMemo knows e by it.
+	raw string
+	// hitValues holds the Age and Cache-Status of the last plain hit it
+	// served, which the hits of the same second share.
+	hitValues atomic.Pointer[hitValues]
 }
 
 // get returns the values of the canonical header name.
@@ -203,6 +209,7 @@ func decodeEntry(s string, e *entry) error {
 		sie:      sie,
 		headers:  headers,
 		body:     d.s,
+		raw:      s,
 	}
 	return nil
 }

@@ -116,11 +116,18 @@ func namespaceFor(v string) (string, bool) {
 // replaces the request's Host (Options.CanonicalHost).
 func keyFor(r *http.Request, v, ns, version string, keyHeaders []string, host string) (requestKey, bool) {
 	var stack [512]byte
-	in, ok := appendBaseInput(appendField(stack[:0], version), r, keyHeaders, host)
+	base, ok := appendBaseInput(stack[:0], r, keyHeaders, host)
 	if !ok {
 		return requestKey{}, false
 	}
-	d := sum(in)
+	return keyFromBaseInput(v, ns, version, base)
+}
+
+// keyFromBaseInput is keyFor from the request's base input, as
+// appendBaseInput wrote it.
+func keyFromBaseInput(v, ns, version string, base []byte) (requestKey, bool) {
+	var stack [512]byte
+	d := sum(append(appendField(stack[:0], version), base...))
 	var kb [len(store.AnalysisPrefix) + 128 + 1 + 2*len(digest{})]byte
 	b, ok := appendGroup(kb[:0], v)
 	if !ok {

@@ -37,6 +37,8 @@ type Middleware struct {
 	now     func() time.Time
 	flights flightGroup
 	stats   counters
+	keys    *keyMemo
+	entries *entryMemo
 	bg      background
 	// published, if set, runs in a fill between publishing its response to
 	// the waiters and writing it to the store: a hook for tests.
@@ -51,7 +53,7 @@ func NewMiddleware(cache *store.Cache, opts Options) *Middleware {
 }
 
 func newMiddleware(cache *store.Cache, opts Options, now func() time.Time) *Middleware {
-	m := &Middleware{cache: cache, cfg: newConfig(cache, opts), now: now}
+	m := &Middleware{cache: cache, cfg: newConfig(cache, opts), now: now, keys: newKeyMemo(), entries: newEntryMemo()}
 	m.bg.slots = make(chan struct{}, m.cfg.maxRevalidations)
 	return m
 }
@@ -139,11 +141,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch m.use(rd, e, age) {
 		case httpcache.UseFresh:
 			m.stats.hits.Add(1)
-			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+			m.serveEntry(w, r, e, m.hitValues(e, age))
 			return
 		case httpcache.UseStale:
 			m.stats.stale.Add(1)
-			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailMaxStale), age)
+			m.serveEntry(w, r, e, ownValues(age, m.cfg.status.hit(e.fresh-age, detailMaxStale)))
 			return
 		}
 		switch {
@@ -153,7 +155,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			lk.fwd = fwdRequest
 		case age < e.fresh+e.swr && rd.MaxAge == httpcache.Absent && rd.MinFresh == httpcache.Absent:
 			m.stats.stale.Add(1)
-			m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, detailSWR), age)
+			m.serveEntry(w, r, e, ownValues(age, m.cfg.status.hit(e.fresh-age, detailSWR)))
 			h.revalidate(r, k, lk, e)
 			return
 		default:
@@ -215,16 +217,41 @@ func (m *Middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
 // serves only to collapse concurrent requests and is never written.
 func (m *Middleware) key(r *http.Request) (k requestKey, storeUp, ok bool) {
 	v := m.cfg.keyFunc(r)
-	ns, ok := namespaceFor(v)
+	if v == "" {
+		return requestKey{}, false, false
+	}
+	// The memo's input: the KeyFunc value, then the base input, which
+	// alone goes into the digest.
+	var stack [512]byte
+	in := appendField(stack[:0], v)
+	n := len(in)
+	in, ok = appendBaseInput(in, r, m.cfg.keyHeaders, m.cfg.host)
 	if !ok {
+		return requestKey{}, false, false
+	}
+	slot := m.keys.slot(in)
+	memo := slot.Load()
+	if memo != nil && memo.input != string(in) {
+		memo = nil
+	}
+	var ns string
+	if memo != nil {
+		ns = memo.key.ns
+	} else if ns, ok = namespaceFor(v); !ok {
 		return requestKey{}, false, false
 	}
 	version, err := m.cache.NamespaceVersion(r.Context(), ns)
 	if err != nil {
 		m.report(r, fmt.Errorf("middleware: read version of %s: %w", ns, err))
 	}
-	k, ok = keyFor(r, v, ns, version, m.cfg.keyHeaders, m.cfg.host)
-	return k, err == nil, ok
+	if memo != nil && memo.key.version == version {
+		return memo.key, err == nil, true
+	}
+	if k, ok = keyFromBaseInput(v, ns, version, in[n:]); !ok {
+		return requestKey{}, false, false
+	}
+	slot.Store(&memoKey{input: string(in), key: k})
+	return k, err == nil, true
 }
 
 // bypassReason says why r must not be served from nor stored in the cache,
@@ -298,8 +325,8 @@ func (m *Middleware) lookup(r *http.Request, k *requestKey, counted bool) lookup
 			return lk
 		}
 	}
-	e := new(entry)
-	if err := decodeEntry(v, e); err != nil {
+	e, err := m.entries.decode(lk.key, v)
+	if err != nil {
 		m.report(r, fmt.Errorf("middleware: lookup %s: %w", lk.key, err))
 		lk.unreadable = true
 		return lk
@@ -312,11 +339,13 @@ func (m *Middleware) lookup(r *http.Request, k *requestKey, counted bool) lookup
 // preconditions allow. Every header value slice of e is shared between
 // requests; it is capped (len == cap), so an append by another layer
 // copies it instead of writing into it.
-func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
+// own holds the response's Age and this cache's Cache-Status (ownValues,
+// hitValues).
+func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, own []string) {
 	dst := w.Header()
 	status := e.status
 	if _, ranged := r.Header["Range"]; ranged && status == http.StatusOK {
-		m.serveContent(w, r, e, cacheStatus, age)
+		m.serveContent(w, r, e, own)
 		return
 	}
 	if notModified(r.Header, e) {
@@ -331,7 +360,7 @@ func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry
 			dst[e.headers[i].name] = e.headers[i].values
 		}
 	}
-	setAgeAndStatus(dst, age, cacheStatus)
+	setAgeAndStatus(dst, own)
 	w.WriteHeader(status)
 	if status != http.StatusNotModified && r.Method != http.MethodHead && len(e.body) > 0 {
 		// One Write of the stored bytes themselves: io.WriteString would
@@ -349,7 +378,7 @@ func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry
 // If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) against
 // the stored ETag and Last-Modified: 206 for a satisfiable range, 416
 // otherwise, 200 when If-Range does not match.
-func (m *Middleware) serveContent(w http.ResponseWriter, r *http.Request, e *entry, cacheStatus string, age time.Duration) {
+func (m *Middleware) serveContent(w http.ResponseWriter, r *http.Request, e *entry, own []string) {
 	dst := w.Header()
 	for i := range e.headers {
 		dst[e.headers[i].name] = e.headers[i].values
@@ -359,20 +388,46 @@ func (m *Middleware) serveContent(w http.ResponseWriter, r *http.Request, e *ent
 	if lm := e.get("Last-Modified"); len(lm) == 1 {
 		modified, _ = httpcache.ParseHTTPDate(lm[0])
 	}
-	setAgeAndStatus(dst, age, cacheStatus)
+	setAgeAndStatus(dst, own)
 	http.ServeContent(w, r, "", modified, strings.NewReader(e.body))
 }
 
-// setAgeAndStatus sets Age (RFC 9111 §5.1) and adds this cache's
-// Cache-Status; both share one allocation.
-func setAgeAndStatus(dst http.Header, age time.Duration, cacheStatus string) {
-	own := make([]string, 2)
-	own[0], own[1] = strconv.FormatInt(httpcache.AgeSeconds(age), 10), cacheStatus
+// ownValues returns the Age (RFC 9111 §5.1) of a response of age age and
+// this cache's Cache-Status for it, in one allocation.
+func ownValues(age time.Duration, cacheStatus string) []string {
+	return []string{strconv.FormatInt(httpcache.AgeSeconds(age), 10), cacheStatus}
+}
+
+// hitValues is ownValues for a fresh hit on e. Every hit on e within the
+// same second has the same Age and ttl, so the values are built once per
+// second and shared: they are handed out capped (len == cap), so that an
+// append by another layer copies them.
+func (m *Middleware) hitValues(e *entry, age time.Duration) []string {
+	a, ttl := httpcache.AgeSeconds(age), seconds(e.fresh-age)
+	if hv := e.hitValues.Load(); hv != nil && hv.age == a && hv.ttl == ttl && hv.owner == m {
+		return hv.values[:]
+	}
+	hv := &hitValues{owner: m, age: a, ttl: ttl}
+	hv.values[0], hv.values[1] = strconv.FormatInt(a, 10), m.cfg.status.hit(e.fresh-age, "")
+	e.hitValues.Store(hv)
+	return hv.values[:]
+}
+
+// hitValues are the Age and Cache-Status values hits on an entry share.
+type hitValues struct {
+	owner    *Middleware // whose Cache-Status name the values carry
+	age, ttl int64
+	values   [2]string
+}
+
+// setAgeAndStatus sets Age and adds this cache's Cache-Status, both from
+// own.
+func setAgeAndStatus(dst http.Header, own []string) {
 	dst["Age"] = own[0:1:1]
 	if prior := dst[headerCacheStatus]; len(prior) == 0 {
 		dst[headerCacheStatus] = own[1:2:2]
 	} else {
-		addStatus(dst, cacheStatus)
+		addStatus(dst, own[1])
 	}
 }
 
@@ -412,7 +467,7 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 					f.publish(sharedResult(e, r, fillResult{hit: true}))
 					m.flights.leave(lk.key, f)
 					m.stats.hits.Add(1)
-					m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+					m.serveEntry(w, r, e, m.hitValues(e, age))
 					return
 				}
 			}
@@ -446,13 +501,13 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 	switch {
 	case res.hit:
 		m.stats.hits.Add(1)
-		m.serveEntry(w, r, e, m.cfg.status.hit(e.fresh-age, ""), age)
+		m.serveEntry(w, r, e, m.hitValues(e, age))
 	case res.stale:
 		m.stats.stale.Add(1)
-		m.serveEntry(w, r, e, m.cfg.status.forward(fwdStale, res.fwdStatus, false, true, detailSIE), age)
+		m.serveEntry(w, r, e, ownValues(age, m.cfg.status.forward(fwdStale, res.fwdStatus, false, true, detailSIE)))
 	default:
 		m.stats.collapsed.Add(1)
-		m.serveEntry(w, r, e, m.cfg.status.forward(res.fwd, res.fwdStatus, res.stored, true, ""), m.age(e))
+		m.serveEntry(w, r, e, ownValues(m.age(e), m.cfg.status.forward(res.fwd, res.fwdStatus, res.stored, true, "")))
 	}
 }
 
@@ -520,7 +575,7 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 			// for what it was served.
 			m.stats.stale.Add(1)
 			m.stats.staleMisses.Add(1)
-			m.serveEntry(w, r, stale, m.cfg.status.forward(fwdStale, status, false, false, detailSIE), max(now.Sub(stale.storedAt), 0))
+			m.serveEntry(w, r, stale, ownValues(max(now.Sub(stale.storedAt), 0), m.cfg.status.forward(fwdStale, status, false, false, detailSIE)))
 		}
 		return
 	}
@@ -539,7 +594,7 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		// confirmed, which its new fields made unstorable.
 		var e entry
 		if decodeEntry(string(encodeEntry(status, hdr, body, now, lifetime{})), &e) == nil {
-			m.serveEntry(w, r, &e, cs, 0)
+			m.serveEntry(w, r, &e, ownValues(0, cs))
 		}
 		return
 	}
@@ -568,7 +623,7 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 		m.published()
 	}
 	if w != nil {
-		m.serveEntry(w, r, e, m.cfg.status.forward(lk.fwd, rec.status, stored, false, ""), m.age(e))
+		m.serveEntry(w, r, e, ownValues(m.age(e), m.cfg.status.forward(lk.fwd, rec.status, stored, false, "")))
 		// The client need not wait for the store.
 		_ = http.NewResponseController(w).Flush()
 	}

@@ -436,3 +436,25 @@ func TestStoreFailureRecovers(t *testing.T) {
 		return strings.HasPrefix(get(h, http.MethodGet, analysis(fileA)).Header().Get("Cache-Status"), "emgcache; hit")
 	}, 20*time.Second, 20*time.Millisecond)
 }
+
+// Hits on one entry within a second share their Age and Cache-Status
+// values; a layer that appends to them after a hit must not change what
+// the next hit sends.
+func TestSharedHitValuesSurviveAppends(t *testing.T) {
+	clk := newClock()
+	o := &origin{respond: func(w http.ResponseWriter, r *http.Request, n int64) { _, _ = io.WriteString(w, "body") }}
+	inner := fileRoute(middleware.NewWithClock(openCache(t, store.Config{}), middleware.Options{}, clk.Now)(o))
+	meddling := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		w.Header().Add("Age", "999")
+		w.Header().Add("Cache-Status", "outer; hit")
+	})
+	get(meddling, http.MethodGet, analysis(fileA))
+	clk.Advance(2 * time.Second)
+	first := get(meddling, http.MethodGet, analysis(fileA))
+	second := get(inner, http.MethodGet, analysis(fileA))
+	assert.Equal(t, []string{"2", "999"}, first.Header()["Age"])
+	assert.Equal(t, []string{"2"}, second.Result().Header["Age"])
+	assert.Len(t, first.Header()["Cache-Status"], 2)
+	assert.Equal(t, []string{"emgcache; hit; ttl=3598"}, second.Result().Header["Cache-Status"])
+}
