@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -62,12 +63,20 @@ func routeOf(r *http.Request) string {
 	return r.URL.Path
 }
 
-// statusWriter records the status a handler sends. Unwrap lets
+// statusWriter records the status a handler sends. It passes WriteString
+// and ReadFrom through, so that a body written as a string, or copied from
+// a reader (http.ServeContent, io.Copy), goes to net/http's own fast paths
+// instead of being converted or cut into 32 KiB pieces here; Unwrap lets
 // http.ResponseController reach the connection's Flush through it.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 }
+
+var (
+	_ io.StringWriter = (*statusWriter)(nil)
+	_ io.ReaderFrom   = (*statusWriter)(nil)
+)
 
 func (w *statusWriter) WriteHeader(code int) {
 	// 1xx responses are interim; the final status comes later.
@@ -82,6 +91,24 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return io.WriteString(w.ResponseWriter, s)
+}
+
+func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	// The writer below has no ReadFrom: io.Copy cannot come back here.
+	return io.Copy(w.ResponseWriter, src)
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
