@@ -68,6 +68,9 @@ func (d *decoder) decodeFrames(off int, l layout, n int) error {
 	if n == 0 || fd.fb == 0 {
 		return nil // frames without points or channels hold no bytes
 	}
+	if d.r != nil {
+		return d.streamFrames(fd, off, n)
+	}
 	step := fd.chunkFrames()
 	for first := 0; first < n; first += step {
 		k := min(step, n-first)

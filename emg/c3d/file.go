@@ -1,7 +1,6 @@
 package c3d
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -102,39 +101,10 @@ type Event struct {
 	Time float64
 }
 
-// sizer is what bytes.Reader, strings.Reader and similar report, so Read
-// can allocate once.
-type sizer interface{ Len() int }
-
-// Read decodes a whole C3D file from r.
-//
-// Errors about the file's content wrap [ErrMalformed]; an error of r is
-// returned wrapped as it is. Read never panics and allocates in proportion
-// to the bytes r yields, whatever the file claims. It does not retain r.
-func Read(r io.Reader) (*File, error) {
-	var (
-		data []byte
-		err  error
-	)
-	if s, ok := r.(sizer); ok {
-		// bytes.Buffer.ReadFrom wants bytes.MinRead of room before
-		// it reads, or it doubles the buffer.
-		buf := bytes.NewBuffer(make([]byte, 0, s.Len()+bytes.MinRead))
-		_, err = buf.ReadFrom(r)
-		data = buf.Bytes()
-	} else {
-		data, err = io.ReadAll(r)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("c3d: read: %w", err)
-	}
-	return Decode(data)
-}
-
 // Decode decodes a whole C3D file held in data, which it does not retain
 // nor modify. Errors wrap [ErrMalformed].
 func Decode(data []byte) (*File, error) {
-	d := &decoder{b: data, f: &File{}}
+	d := &decoder{b: data, size: len(data), f: &File{}}
 	if err := d.decode(); err != nil {
 		return nil, err
 	}
@@ -157,9 +127,11 @@ func Sniff(b []byte) bool {
 }
 
 type decoder struct {
-	b []byte
-	f *File
-	c codec
+	b    []byte // the file, or (reading from r) its first bytes
+	size int    // the file's length
+	r    io.Reader
+	f    *File
+	c    codec
 }
 
 func (d *decoder) warn(format string, args ...any) {
@@ -187,7 +159,7 @@ func (d *decoder) decode() error {
 	}
 	d.c = newCodec(f.Processor)
 	f.Header = parseHeader(b[:BlockSize], d.c)
-	groups, err := parseParameters(b, pOff, d.c, d.warn)
+	groups, err := parseParameters(b, d.size, pOff, d.c, d.warn)
 	if err != nil {
 		return err
 	}
@@ -242,7 +214,7 @@ func (d *decoder) data(pOff int) error {
 	// Data start.
 	dataBlock := h.DataBlock
 	if s, ok := f.Param("POINT", "DATA_START").uint(); ok && s != dataBlock {
-		if dataBlock <= int(d.b[0]) || (dataBlock-1)*BlockSize > len(d.b) {
+		if dataBlock <= int(d.b[0]) || (dataBlock-1)*BlockSize > d.size {
 			d.warn("header data block %d is unusable; POINT:DATA_START %d is used", dataBlock, s)
 			dataBlock = s
 		} else {
@@ -256,14 +228,14 @@ func (d *decoder) data(pOff int) error {
 	if dataOff < pOff+4 {
 		d.warn("data section at block %d overlaps the parameter section at block %d", dataBlock, d.b[0])
 	}
-	if dataOff > len(d.b) {
+	if dataOff > d.size {
 		if claimed == 0 {
-			dataOff = len(d.b)
+			dataOff = d.size
 		} else {
-			return malformed("data section at block %d starts past the end of the file (%d bytes) but %d frames are claimed", dataBlock, len(d.b), claimed)
+			return malformed("data section at block %d starts past the end of the file (%d bytes) but %d frames are claimed", dataBlock, d.size, claimed)
 		}
 	}
-	avail := int64(len(d.b) - dataOff)
+	avail := int64(d.size - dataOff)
 
 	l, err := d.layout(claimed, avail)
 	if err != nil {
@@ -279,8 +251,8 @@ func (d *decoder) data(pOff int) error {
 	n := claimed
 	// Points and channels cost memory even without frames, so their
 	// number is bounded by what the file could describe.
-	if int64(l.points)+int64(l.channels) > int64(len(d.b)) {
-		return malformed("%d points and %d analog channels claimed in a %d-byte file", l.points, l.channels, len(d.b))
+	if int64(l.points)+int64(l.channels) > int64(d.size) {
+		return malformed("%d points and %d analog channels claimed in a %d-byte file", l.points, l.channels, d.size)
 	}
 	if n > 0 && fb > avail {
 		return malformed("%d frames of %d bytes (%d points, %d channels × %d samples) are claimed, but the data section holds %d bytes, less than one frame",

@@ -18,7 +18,9 @@ import (
 // it minimizes every new input it finds. Read must not panic,
 // must fail only with ErrMalformed, and what it returns must be
 // consistent: every series as long as the frames read, and no more frames
-// than the data section could hold.
+// than the data section could hold. Read, which streams the data section
+// of a reader that reports its length, must also agree with Decode of the
+// whole file.
 func FuzzRead(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join("testdata", "*.c3d"))
 	for _, p := range paths {
@@ -41,6 +43,7 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		sameAsDecode(t, raw)
 		file, err := c3d.Read(bytes.NewReader(raw))
 		if err != nil {
 			if !errors.Is(err, c3d.ErrMalformed) {

@@ -14,8 +14,10 @@ type paramEntry struct {
 
 // parseParameters decodes the parameter section starting at off (its
 // 4-byte preamble already read) and returns the groups in file order.
-// Every length is checked against b before it is used.
-func parseParameters(b []byte, off int, c codec, warn func(string, ...any)) ([]*Group, error) {
+// Every length is checked against b before it is used. b is the file's
+// first bytes and size its length: b may end before the file does, and any
+// error is then only b's (Read then decodes the whole file instead).
+func parseParameters(b []byte, size, off int, c codec, warn func(string, ...any)) ([]*Group, error) {
 	var (
 		groups  []*Group
 		byID    = map[int]*Group{}
@@ -26,14 +28,17 @@ func parseParameters(b []byte, off int, c codec, warn func(string, ...any)) ([]*
 	// blocks, but an entry starting past the end is none: some writers
 	// leave a garbage link in the last entry instead of 0.
 	end := off + int(b[off+2])*BlockSize
-	if b[off+2] == 0 || end > len(b) {
-		end = len(b)
+	if b[off+2] == 0 || end > size {
+		end = size
+	}
+	if end > len(b) {
+		return nil, errPrefix
 	}
 	p := off + 4
 	for {
 		if p+2 > end {
-			if end == len(b) && p < len(b) {
-				return nil, malformed("parameter section truncated at byte %d of %d", p, len(b))
+			if end == size && p < size {
+				return nil, malformed("parameter section truncated at byte %d of %d", p, size)
 			}
 			break
 		}
