@@ -55,6 +55,7 @@ type Cache struct {
 	stale  *memoryBackend
 	stats  counters
 	keys   *keyCache
+	flog   *failureLog // nil without Config.Logger
 	closed atomic.Bool
 }
 
@@ -71,7 +72,7 @@ func Open(ctx context.Context, cfg Config) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix)}
+	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix), flog: newFailureLog(cfg.Logger)}
 	if cfg.URL == "" {
 		c.be = newMemoryBackend(cfg.MaxMemoryBytes, true)
 		return c, nil
@@ -267,10 +268,16 @@ func (c *Cache) wrapErr(op, full string, err error) error {
 	if errors.As(err, &ce) {
 		return fmt.Errorf("%s: %w", subject, ce.err)
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrClosed) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrClosed) {
 		return fmt.Errorf("%s: %w", subject, err)
 	}
-	return fmt.Errorf("%s: %w: %w", subject, ErrUnavailable, err)
+	if errors.Is(err, ErrUnavailable) {
+		err = fmt.Errorf("%s: %w", subject, err)
+	} else {
+		err = fmt.Errorf("%s: %w: %w", subject, ErrUnavailable, err)
+	}
+	c.flog.failed(op, err)
+	return err
 }
 
 // callerDoneError marks a failure that happened after the caller's own
@@ -324,6 +331,7 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 		var err error
 		if done, err = c.rb.nodes.of(full).breaker().allow(); err != nil {
 			c.stats.errors.Add(1)
+			c.flog.failed(op, err)
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -140,6 +141,30 @@ type Config struct {
 	// (at most this many bytes) that Lookup serves, marked SourceStale, while
 	// Redis is unavailable. Zero, the default, turns it off.
 	StaleBytes int64
+
+	// Logger, when set, receives a warning for calls that fail because the
+	// backend is unavailable (not for misses or a caller's own
+	// cancellation): one record per operation every FailureLogInterval,
+	// with the count of those it stood for, so that a Redis that is down
+	// does not flood the log. Nil, the default, logs nothing; failures are
+	// counted in Stats either way.
+	Logger *slog.Logger
+
+	// AdjustClientOption, when set, is called once with the rueidis options
+	// the store built from the other fields, before the first client is
+	// made, for what the store has no field of its own for: ClientName,
+	// SendToReplicas, AuthCredentialsFn, Dialer settings. The store's
+	// read-your-writes and bounded calls rest on its NewCacheStoreFn,
+	// CacheSizeEachConn, DisableCache and RetryDelay; changing those is
+	// unsupported. Ignored by the embedded backend.
+	AdjustClientOption func(*rueidis.ClientOption)
+
+	// WrapClient, when set, wraps each client the store makes, for
+	// instrumentation such as rueidishook.WrapClient. Hits answered from
+	// the client-side cache are served from process memory without a call
+	// of the client, so the wrapper does not see them; Stats counts them.
+	// Ignored by the embedded backend.
+	WrapClient func(rueidis.Client) rueidis.Client
 
 	// envErr records a malformed variable seen by ConfigFromEnv so that Open
 	// reports it instead of silently using a default.

@@ -34,6 +34,17 @@
 // while Redis is unavailable. It is off by default because a stale value is
 // only acceptable where the caller says so.
 //
+// Failures are counted in [Cache.Stats]; with [Config.Logger] set they are
+// also logged, one record per operation every [FailureLogInterval].
+//
+// # Past the wrapper
+//
+// [Config.AdjustClientOption] sets what the store has no field for on the
+// rueidis.ClientOption it builds (ClientName, replica reads,
+// AuthCredentialsFn), [Config.WrapClient] wraps the client it makes (for
+// rueidishook or tracing), and [Cache.RedisClient] returns that client for
+// commands the store has no method for.
+//
 // # Keys
 //
 // Every key is stored under [Config.KeyPrefix] (default [DefaultKeyPrefix]),

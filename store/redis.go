@@ -65,6 +65,9 @@ func newRedisBackend(ctx context.Context, cfg Config) (*redisBackend, error) {
 		}
 		return time.Duration(attempts) * 5 * time.Millisecond
 	}
+	if cfg.AdjustClientOption != nil {
+		cfg.AdjustClientOption(&opt)
+	}
 	b := &redisBackend{cfg: cfg, opt: opt, caches: caches, stop: make(chan struct{}), done: make(chan struct{})}
 	kind := "redis"
 	switch {
@@ -101,6 +104,9 @@ func (b *redisBackend) connect(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if b.cfg.WrapClient != nil {
+		cl = b.cfg.WrapClient(cl)
 	}
 	if cl.Mode() == rueidis.ClientModeCluster {
 		kind := "redis-cluster"
