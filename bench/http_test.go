@@ -1,0 +1,183 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/emgcache/emgcache/middleware"
+	"github.com/emgcache/emgcache/store"
+	"github.com/emgcache/emgcache/store/storetest"
+)
+
+// The HTTP peers a Go service would put in front of a handler instead,
+// victorspringer/http-cache and Souin (github.com/darkweak/souin), are not
+// measured: the module proxy this repository builds from serves neither
+// (it answers 403 for both module paths), so they cannot be built as
+// modules here.
+
+// httpServer is one way of answering GET /file with a fixed body:
+// the bare handler (the baseline), or the middleware in front of it.
+type httpServer struct {
+	name    string
+	handler http.Handler
+}
+
+// httpServers returns the bare handler writing body and the middleware
+// wrapping it on each backend, every response fresh for an hour.
+func httpServers(tb testing.TB, body []byte) []httpServer {
+	tb.Helper()
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Cache-Control", "max-age=3600")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+	// The KeyFunc returns a constant, as one returning a hash the router
+	// captured costs: the figures are the cache's, not a key function's.
+	opts := middleware.Options{KeyFunc: func(*http.Request) string { return "0123456789abcdef0123456789abcdef" }}
+	embedded := openStore(tb, store.Config{})
+	redis := openStore(tb, store.Config{URL: storetest.NewServer(tb).URL(), KeyPrefix: keyPrefix, OpTimeout: opTimeout})
+	return []httpServer{
+		{"bare", bare},
+		{"emgcache-embedded", middleware.New(embedded, opts)(bare)},
+		{"emgcache-redis", middleware.New(redis, opts)(bare)},
+	}
+}
+
+var httpBodies = []struct {
+	name string
+	size int
+}{{"4KiB", 4 << 10}, {"64KiB", 64 << 10}}
+
+// BenchmarkHTTPHit serves cached hits over loopback keep-alive
+// connections from 16 concurrent clients (b.RunParallel, 8 per core),
+// against the bare handler writing the same bytes: time per request is
+// the inverse of throughput. Client and server share the machine.
+func BenchmarkHTTPHit(b *testing.B) {
+	for _, size := range httpBodies {
+		body := value(size.size)
+		for _, s := range httpServers(b, body) {
+			b.Run(fmt.Sprintf("body=%s/server=%s", size.name, s.name), func(b *testing.B) {
+				srv := httptest.NewServer(s.handler)
+				defer srv.Close()
+				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+				defer client.CloseIdleConnections()
+				url := srv.URL + "/file"
+				for range 2 { // the fill, then a hit
+					if err := fetch(client, url, len(body), ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+				want := "emgcache; hit"
+				if s.name == "bare" {
+					want = ""
+				}
+				b.SetParallelism(8)
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := fetch(client, url, len(body), want); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// fetch GETs url and checks the body's length and, if want is set, that
+// Cache-Status starts with it.
+func fetch(client *http.Client, url string, size int, want string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	n, err := io.Copy(io.Discard, resp.Body)
+	switch {
+	case err != nil:
+		return err
+	case n != int64(size):
+		return fmt.Errorf("%s: %d bytes, want %d", url, n, size)
+	case want != "" && !strings.HasPrefix(resp.Header.Get("Cache-Status"), want):
+		return fmt.Errorf("%s: Cache-Status %q, want %q", url, resp.Header.Get("Cache-Status"), want)
+	}
+	return nil
+}
+
+// BenchmarkHTTPHitCPU is one hit in process, into a ResponseWriter that
+// discards it: the CPU and allocations a hit costs the server, against the
+// bare handler's.
+func BenchmarkHTTPHitCPU(b *testing.B) {
+	for _, size := range httpBodies {
+		body := value(size.size)
+		for _, s := range httpServers(b, body) {
+			b.Run(fmt.Sprintf("body=%s/server=%s", size.name, s.name), func(b *testing.B) {
+				r := httptest.NewRequest(http.MethodGet, "/file", nil)
+				w := &discardWriter{h: make(http.Header)}
+				for range 2 {
+					w.reset()
+					s.handler.ServeHTTP(w, r)
+				}
+				if s.name != "bare" && !strings.HasPrefix(w.h.Get("Cache-Status"), "emgcache; hit") {
+					b.Fatalf("warm-up did not hit: %q", w.h.Get("Cache-Status"))
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					w.reset()
+					s.handler.ServeHTTP(w, r)
+				}
+			})
+		}
+	}
+}
+
+// discardWriter keeps nothing but the header, like a connection's writer
+// that has sent the bytes.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(s int)           { w.status = s }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.status = 0
+}
+
+// TestHTTPServers checks that every case of the HTTP benchmarks serves the
+// body, and that the cached ones serve it from the cache.
+func TestHTTPServers(t *testing.T) {
+	body := value(4 << 10)
+	for _, s := range httpServers(t, body) {
+		t.Run(s.name, func(t *testing.T) {
+			srv := httptest.NewServer(s.handler)
+			defer srv.Close()
+			client := &http.Client{}
+			defer client.CloseIdleConnections()
+			if err := fetch(client, srv.URL+"/file", len(body), ""); err != nil {
+				t.Fatal(err)
+			}
+			want := "emgcache; hit"
+			if s.name == "bare" {
+				want = ""
+			}
+			if err := fetch(client, srv.URL+"/file", len(body), want); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
