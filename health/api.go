@@ -40,7 +40,7 @@ func New(cache *store.Cache, opts Options) *API {
 		invalidator: opts.Invalidator,
 		tokenSum:    sha256.Sum256([]byte(opts.AdminToken)),
 		limiter:     newTokenBucket(opts.InvalidateBurst, opts.InvalidateInterval, opts.Now),
-		collector:   newCollector(cache),
+		collector:   newCollector(cache, opts.HTTP),
 	}
 	if a.invalidator == nil {
 		a.invalidator = cacheInvalidator{cache: cache}

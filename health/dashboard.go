@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -14,7 +15,10 @@ type dashboardView struct {
 	Healthy bool         `json:"healthy"`
 	Health  store.Health `json:"health"`
 	Stats   store.Stats  `json:"stats"`
-	Config  configView   `json:"config"`
+	// HTTP is what the HTTP layers did with their requests: the hit rate
+	// a target applies to. Empty without Options.HTTP.
+	HTTP   []middleware.Stats `json:"http"`
+	Config configView         `json:"config"`
 }
 
 // configView is the part of the configuration worth seeing on a dashboard.
@@ -68,6 +72,10 @@ func (a *API) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Healthy = v.Health.Healthy
+	v.HTTP = a.httpStats()
+	if v.HTTP == nil {
+		v.HTTP = []middleware.Stats{}
+	}
 	v.Config = a.configView()
 	writeJSON(w, http.StatusOK, v)
 }

@@ -25,6 +25,14 @@
 // and say healthy: false, because their figures stay true while Redis is
 // down.
 //
+// Those are the store's reads, one per cacheable HTTP request. What became
+// of the requests is the response caches' own count: with [Options.HTTP],
+// stats and dashboard add "http", one [middleware.Stats] per layer (hits
+// from the store, stale, collapsed into another request's fill, misses,
+// bypasses, and the HTTP hit rate), the metrics add
+// emgcache_http_requests_total{route,outcome}, and the dashboard's 90 %
+// target applies to the HTTP hit rate.
+//
 // Every response carries Cache-Control: no-store, since the figures change
 // with every request and an invalidation must never be replayed from a
 // cache. Errors are JSON objects {"error": "..."}: 404 for any other path

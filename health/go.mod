@@ -3,11 +3,13 @@ module github.com/emgcache/emgcache/health
 go 1.26.0
 
 replace (
+	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
 	github.com/emgcache/emgcache/store => ../store
 )
 
 require (
+	github.com/emgcache/emgcache/middleware v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/store v0.0.0-00010101000000-000000000000
 	github.com/gorilla/mux v1.8.1
 	github.com/hashicorp/go-cleanhttp v0.5.2

@@ -14,6 +14,7 @@ import (
 // at scrape time is exact and costs nothing between scrapes.
 type collector struct {
 	cache *store.Cache
+	http  []HTTPLayer
 
 	up, info                        *prometheus.Desc
 	hits, localHits, staleHits      *prometheus.Desc
@@ -21,17 +22,22 @@ type collector struct {
 	breakerState, breakerTrips      *prometheus.Desc
 	memory, memoryLimit             *prometheus.Desc
 	latency                         *prometheus.Desc
+	httpRequests                    *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
-func newCollector(cache *store.Cache) *collector {
+func newCollector(cache *store.Cache, http []HTTPLayer) *collector {
 	name := func(n string) string { return prometheus.BuildFQName("emgcache", "cache", n) }
 	desc := func(n, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name(n), help, labels, nil)
 	}
 	return &collector{
-		cache:        cache,
+		cache: cache,
+		http:  http,
+		httpRequests: prometheus.NewDesc(prometheus.BuildFQName("emgcache", "http", "requests_total"),
+			"Requests a response cache saw, by route and outcome: hit (from the store), stale, collapsed (joined another request's fill), miss (the handler ran), bypass.",
+			[]string{"route", "outcome"}, nil),
 		up:           desc("up", "Whether the cache backend answered just now (1) or not (0)."),
 		info:         desc("info", "The cache backend in use; the value is always 1.", "backend"),
 		hits:         desc("hits_total", "Reads that found a value, local and stale hits included."),
@@ -53,7 +59,7 @@ func newCollector(cache *store.Cache) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.up, c.info, c.hits, c.localHits, c.staleHits, c.misses, c.errors, c.writes, c.deletes,
-		c.breakerState, c.breakerTrips, c.memory, c.memoryLimit, c.latency,
+		c.breakerState, c.breakerTrips, c.memory, c.memoryLimit, c.latency, c.httpRequests,
 	} {
 		ch <- d
 	}
@@ -98,6 +104,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.UpperBound.Seconds()] = b.Count
 	}
 	ch <- prometheus.MustNewConstHistogram(c.latency, s.Latency.Count, s.Latency.Sum.Seconds(), buckets)
+	for _, l := range c.http {
+		hs := l.Stats()
+		for _, o := range []struct {
+			name string
+			n    uint64
+		}{{"hit", hs.Hits}, {"stale", hs.Stale}, {"collapsed", hs.Collapsed}, {"miss", hs.Misses}, {"bypass", hs.Bypasses}} {
+			ch <- prometheus.MustNewConstMetric(c.httpRequests, prometheus.CounterValue, float64(o.n), hs.Route, o.name)
+		}
+	}
 }
 
 func boolFloat(b bool) float64 {

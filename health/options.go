@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -46,6 +47,14 @@ type Options struct {
 	// DefaultInvalidateTimeout.
 	InvalidateTimeout time.Duration
 
+	// HTTP are the response caches (middleware.Middleware) whose HTTP
+	// outcomes stats, the dashboard and the metrics show beside the
+	// store's reads: their hit rate is the one a target applies to, since
+	// the store counts reads, not what became of each request (one that
+	// joined another request's fill read nothing). Nil shows the store
+	// alone.
+	HTTP []HTTPLayer
+
 	// Invalidator removes keys by pattern. Nil means the cache's own
 	// DeletePattern; *patterns.Patterns satisfies it too.
 	Invalidator Invalidator
@@ -58,6 +67,14 @@ type Options struct {
 	// to move time without sleeping.
 	Now func() time.Time
 }
+
+// HTTPLayer is a response cache whose counters the API shows:
+// *middleware.Middleware.
+type HTTPLayer interface {
+	Stats() middleware.Stats
+}
+
+var _ HTTPLayer = (*middleware.Middleware)(nil)
 
 // Invalidator removes every key matching a glob pattern and reports how
 // many it removed. A bad pattern must give an error matching

@@ -2,6 +2,9 @@ package health
 
 import (
 	"net/http"
+
+	"github.com/emgcache/emgcache/middleware"
+	"github.com/emgcache/emgcache/store"
 )
 
 // serveHealth answers GET health: the outcome of one ping, 200 when the
@@ -27,5 +30,25 @@ func (a *API) serveStats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "stats: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	writeJSON(w, http.StatusOK, statsView{Stats: s, HTTP: a.httpStats()})
+}
+
+// statsView is store.Stats, field for field at the top level as the
+// original service had them, with the HTTP layers' outcomes beside.
+type statsView struct {
+	store.Stats
+	// HTTP holds one entry per Options.HTTP layer; absent without any.
+	HTTP []middleware.Stats `json:"http,omitempty"`
+}
+
+// httpStats reads every HTTP layer's counters.
+func (a *API) httpStats() []middleware.Stats {
+	if len(a.opts.HTTP) == 0 {
+		return nil
+	}
+	out := make([]middleware.Stats, len(a.opts.HTTP))
+	for i, l := range a.opts.HTTP {
+		out[i] = l.Stats()
+	}
+	return out
 }

@@ -80,6 +80,7 @@ func (s *server) routes() http.Handler {
 		AdminToken:  s.adminToken,
 		Logger:      s.log,
 		Invalidator: s.patterns,
+		HTTP:        []health.HTTPLayer{s.analysisCache},
 	}).Register(r)
 
 	cached := s.analysisCache.Handler
