@@ -25,7 +25,7 @@ type frameDecoder struct {
 	analog  kernel // for channels: unsigned when ANALOG:FORMAT says so
 	point   kernel // for points: signed
 	ptScale float64
-	rows    []float64 // a chunk's point values, 4 per point per frame
+	rows    []float64 // a point's values in a chunk, 4 per frame
 }
 
 // newFrameDecoder allocates the File's series for n frames of layout l.
@@ -85,18 +85,19 @@ func (fd *frameDecoder) decode(src []byte, first int) {
 	f, l, w, fb := fd.f, fd.l, fd.w, fd.fb
 	frames := len(src) / fb
 	if l.points > 0 {
-		vals := 4 * l.points
-		if cap(fd.rows) < frames*vals {
-			fd.rows = make([]float64, frames*vals)
+		// A point's four values of every frame of the chunk, then
+		// spread: the buffer stays in the first-level cache.
+		if cap(fd.rows) < 4*frames {
+			fd.rows = make([]float64, 4*frames)
 		}
-		rows := fd.rows[:frames*vals]
-		fd.point(rows, src, frames, fb, vals, w, 0, 1)
+		rows := fd.rows[:4*frames]
 		resScale := math.Abs(f.PointScale)
 		for i := range f.Points {
 			p := &f.Points[i]
+			fd.point(rows, src[4*w*i:], frames, fb, 4, w, 0, 1)
 			xyz, res, cams := p.XYZ[first:first+frames], p.Residual[first:first+frames], p.Cameras[first:first+frames]
 			for fr := range xyz {
-				v := rows[fr*vals+4*i : fr*vals+4*i+4 : fr*vals+4*i+4]
+				v := rows[4*fr : 4*fr+4 : 4*fr+4]
 				xyz[fr] = [3]float64{v[0] * fd.ptScale, v[1] * fd.ptScale, v[2] * fd.ptScale}
 				// The fourth word packs the camera mask (bits 8–14) and
 				// the residual (bits 0–7, in units of |POINT:SCALE|);
