@@ -34,6 +34,7 @@ func parseParameters(b []byte, size, off int, c codec, warn func(string, ...any)
 	if end > len(b) {
 		return nil, errPrefix
 	}
+	a := &arena{bytes: make([]byte, 0, end-off)}
 	p := off + 4
 	for {
 		if p+2 > end {
@@ -68,7 +69,7 @@ func parseParameters(b []byte, size, off int, c codec, warn func(string, ...any)
 				groups = append(groups, g)
 			}
 		} else {
-			param, err := parameterBody(b, body, name, c)
+			param, err := parameterBody(b, body, name, c, a)
 			if err != nil {
 				return nil, err
 			}
@@ -136,9 +137,45 @@ func newIndex(groups []*Group) index {
 	return ix
 }
 
+// arena hands out the parameters of one file and their dimensions and
+// values from a few shared allocations: a file has a hundred parameters or
+// more, each small. Blocks are never grown in place, so what was handed out
+// stays put.
+type arena struct {
+	params []Parameter
+	dims   []int
+	bytes  []byte
+}
+
+func (a *arena) param() *Parameter {
+	if len(a.params) == cap(a.params) {
+		a.params = make([]Parameter, 0, 64)
+	}
+	a.params = a.params[:len(a.params)+1]
+	return &a.params[len(a.params)-1]
+}
+
+func (a *arena) ints(n int) []int {
+	if len(a.dims)+n > cap(a.dims) {
+		a.dims = make([]int, 0, max(n, 256))
+	}
+	a.dims = a.dims[:len(a.dims)+n]
+	return a.dims[len(a.dims)-n : len(a.dims) : len(a.dims)]
+}
+
+// copy returns a copy of b. The first block is the parameter section's
+// size, which its values normally fit.
+func (a *arena) copy(b []byte) []byte {
+	if len(a.bytes)+len(b) > cap(a.bytes) {
+		a.bytes = make([]byte, 0, max(len(b), 4<<10))
+	}
+	a.bytes = append(a.bytes, b...)
+	return a.bytes[len(a.bytes)-len(b) : len(a.bytes) : len(a.bytes)]
+}
+
 // parameterBody decodes a parameter's type, dimensions, data and
 // description from body on.
-func parameterBody(b []byte, body int, name string, c codec) (*Parameter, error) {
+func parameterBody(b []byte, body int, name string, c codec, a *arena) (*Parameter, error) {
 	if body+2 > len(b) {
 		return nil, malformed("parameter %q truncated before its type", name)
 	}
@@ -152,7 +189,7 @@ func parameterBody(b []byte, body int, name string, c codec) (*Parameter, error)
 	if dataOff > len(b) {
 		return nil, malformed("parameter %q truncated in its %d dimensions", name, nDims)
 	}
-	dims := make([]int, nDims)
+	dims := a.ints(nDims)
 	size := abs(int(t))
 	for i := range dims {
 		dims[i] = int(b[body+2+i])
@@ -168,7 +205,9 @@ func parameterBody(b []byte, body int, name string, c codec) (*Parameter, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Parameter{Name: name, Description: desc, Type: t, Dims: dims, data: append([]byte(nil), b[dataOff:dataOff+size]...), codec: c}, nil
+	p := a.param()
+	*p = Parameter{Name: name, Description: desc, Type: t, Dims: dims, data: a.copy(b[dataOff : dataOff+size]), codec: c}
+	return p, nil
 }
 
 // description decodes a length-prefixed description at off.
