@@ -133,43 +133,67 @@ func fill(r io.Reader, b []byte, n, size int) ([]byte, error) {
 }
 
 // streamFrames decodes n frames starting at byte off of the file from
-// what d.b holds past off and then from d.r, a chunk at a time.
+// what d.b holds past off and then from d.r, which it reads to its end.
+// It copies d.r into a frameWriter, so a reader with a WriteTo method
+// (bytes.Reader, bytes.Buffer) hands over its bytes in place, and any
+// other is read through io.Copy's buffer.
 func (d *decoder) streamFrames(fd *frameDecoder, off, n int) error {
-	step := fd.chunkFrames()
-	first := 0
+	w := &frameWriter{fd: fd, n: n, step: fd.chunkFrames(), read: int64(len(d.b))}
 	if off < len(d.b) {
-		// Whole frames already read are decoded where they are.
-		k := min(n, (len(d.b)-off)/fd.fb)
-		for i := 0; i < k; i += step {
-			m := min(step, k-i)
-			fd.decode(d.b[off+i*fd.fb:off+(i+m)*fd.fb], i)
-		}
-		first, off = k, off+k*fd.fb
+		_, _ = w.Write(d.b[off:])
+		w.read = int64(len(d.b))
+	} else {
+		w.skip = off - len(d.b)
 	}
-	var carry []byte // the start of a frame that d.b cuts
-	if off < len(d.b) {
-		carry = d.b[off:]
-	} else if skip := int64(off - len(d.b)); skip > 0 {
-		if m, err := io.CopyN(io.Discard, d.r, skip); err != nil {
-			return d.short(int64(len(d.b))+m, err)
-		}
+	if _, err := io.Copy(w, d.r); err != nil {
+		return d.short(w.read, err)
 	}
-	buf := make([]byte, min(step, n-first)*fd.fb)
-	read := int64(max(off, len(d.b)))
-	for first < n {
-		m := min(step, n-first)
-		chunk := buf[:m*fd.fb]
-		c := copy(chunk, carry)
-		carry = nil
-		got, err := io.ReadFull(d.r, chunk[c:])
-		read += int64(got)
-		if err != nil {
-			return d.short(read, err)
-		}
-		fd.decode(chunk, first)
-		first += m
+	if w.next < n {
+		return d.short(w.read, io.EOF)
 	}
 	return nil
+}
+
+// frameWriter decodes the frames written to it, in order, and discards
+// what follows them. It does not retain what it is given.
+type frameWriter struct {
+	fd      *frameDecoder
+	n, step int
+	skip    int    // bytes before the first frame still to come
+	next    int    // the next frame to decode
+	carry   []byte // the start of a frame cut between writes
+	read    int64  // bytes of the file seen
+}
+
+func (w *frameWriter) Write(p []byte) (int, error) {
+	written := len(p)
+	w.read += int64(written)
+	fb := w.fd.fb
+	if w.skip > 0 {
+		k := min(w.skip, len(p))
+		p, w.skip = p[k:], w.skip-k
+	}
+	for len(p) > 0 && w.next < w.n {
+		if len(w.carry) > 0 || len(p) < fb {
+			if w.carry == nil {
+				w.carry = make([]byte, 0, fb)
+			}
+			k := min(fb-len(w.carry), len(p))
+			w.carry, p = append(w.carry, p[:k]...), p[k:]
+			if len(w.carry) == fb {
+				w.fd.decode(w.carry, w.next)
+				w.next, w.carry = w.next+1, w.carry[:0]
+			}
+			continue
+		}
+		m := min(len(p)/fb, w.n-w.next)
+		for i := 0; i < m; i += w.step {
+			k := min(w.step, m-i)
+			w.fd.decode(p[i*fb:(i+k)*fb], w.next+i)
+		}
+		w.next, p = w.next+m, p[m*fb:]
+	}
+	return written, nil
 }
 
 // short is the error of a reader that ended, or failed, at byte at of a

@@ -104,8 +104,11 @@ func TestReadOfAnyReader(t *testing.T) {
 	for name, r := range map[string]io.Reader{
 		"one byte at a time": iotest.OneByteReader(bytes.NewReader(raw)),
 		"half reads":         iotest.HalfReader(bytes.NewReader(raw)),
-		"os.File":            file,
-		"bytes.Buffer":       bytes.NewBuffer(bytes.Clone(raw)),
+		// These stream, with frames cut between reads.
+		"one byte at a time, with its length": sized{iotest.OneByteReader(bytes.NewReader(raw)), len(raw)},
+		"odd reads, with its length":          sized{iotest.HalfReader(iotest.DataErrReader(bytes.NewReader(raw))), len(raw)},
+		"os.File":                             file,
+		"bytes.Buffer":                        bytes.NewBuffer(bytes.Clone(raw)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := c3d.Read(r)
@@ -118,6 +121,14 @@ func TestReadOfAnyReader(t *testing.T) {
 		})
 	}
 }
+
+// sized is a reader that reports its length but has no WriteTo method.
+type sized struct {
+	io.Reader
+	n int
+}
+
+func (s sized) Len() int { return s.n }
 
 // lyingReader reports more bytes than it holds.
 type lyingReader struct {
