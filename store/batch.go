@@ -68,11 +68,17 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 				for j, i := range send {
 					sk[j] = keys[i]
 				}
-				bctx, cancel := c.batchTimeout(ctx, len(sk))
-				got := c.rb.getMany(bctx, sk)
-				cancel()
+				bctx, bfinish, berr := bound(ctx, c.batchTimeout(len(sk)))
+				var got []rawResult
+				if berr == nil {
+					got = c.rb.getMany(bctx, sk)
+				}
 				for j, i := range send {
-					got[j].err = callerOwns(ctx, got[j].err)
+					if berr != nil {
+						res[ask[i]].err = berr
+						continue
+					}
+					got[j].err = callerOwns(ctx, bfinish(got[j].err))
 					res[ask[i]] = got[j]
 				}
 			}
@@ -198,11 +204,17 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) []error {
 			at = append(at, i)
 		}
 		if len(ok) > 0 {
-			bctx, cancel := c.batchTimeout(ctx, len(ok))
-			got := c.rb.setMany(bctx, ok)
-			cancel()
+			bctx, bfinish, berr := bound(ctx, c.batchTimeout(len(ok)))
+			var got []error
+			if berr == nil {
+				got = c.rb.setMany(bctx, ok)
+			}
 			for j, i := range at {
-				res[i] = callerOwns(ctx, got[j])
+				if berr != nil {
+					res[i] = berr
+					continue
+				}
+				res[i] = callerOwns(ctx, bfinish(got[j]))
 			}
 		}
 		finish(func(i int) error { return res[i] })

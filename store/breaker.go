@@ -104,7 +104,8 @@ func isNotBackendFailure(err error) bool {
 		return false
 	}
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalidKey) ||
-		errors.Is(err, ErrInvalidPattern) || errors.Is(err, context.Canceled) || isCallerDone(err) {
+		errors.Is(err, ErrInvalidPattern) || errors.Is(err, context.Canceled) || isCallerDone(err) ||
+		errors.Is(err, errBudgetSpent) {
 		return true
 	}
 	if rueidis.IsRedisNil(err) {

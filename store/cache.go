@@ -198,8 +198,7 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 	}
 	br := c.rb.nodes.of(full).breaker()
 	if br.closed() {
-		v, local, err := c.rb.getRemote(ctx, full)
-		err = callerOwns(ctx, err)
+		v, local, err := c.getRemote(ctx, full)
 		br.record(err)
 		return c.finishGet(ctx, full, v, local, err, start, counted)
 	}
@@ -211,10 +210,20 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 		c.stats.errors.Add(1)
 		return "", 0, err
 	}
-	v, local, err := c.rb.getRemote(ctx, full)
-	err = callerOwns(ctx, err)
+	v, local, err := c.getRemote(ctx, full)
 	done(err)
 	return c.finishGet(ctx, full, v, local, err, start, counted)
+}
+
+// getRemote is one round trip for a read, bounded by OpTimeout and the
+// request's budget, its error as the caller and the breaker should see it.
+func (c *Cache) getRemote(ctx context.Context, full string) (string, bool, error) {
+	bctx, finish, err := bound(ctx, c.cfg.OpTimeout)
+	if err != nil {
+		return "", false, err
+	}
+	v, local, err := c.rb.getRemote(bctx, full)
+	return v, local, callerOwns(ctx, finish(err))
 }
 
 func (c *Cache) finishGet(ctx context.Context, full, v string, local bool, err error, start time.Time, counted bool) (string, Source, error) {
@@ -335,13 +344,16 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 			return err
 		}
 	}
-	caller := ctx
-	cancel := context.CancelFunc(func() {})
+	var err error
 	if bounded {
-		ctx, cancel = c.withTimeout(ctx)
+		bctx, finish, berr := bound(ctx, c.cfg.OpTimeout)
+		if err = berr; err == nil {
+			err = finish(fn(bctx))
+		}
+	} else {
+		err = fn(ctx)
 	}
-	err := callerOwns(caller, fn(ctx))
-	cancel()
+	err = callerOwns(ctx, err)
 	if done != nil {
 		done(err)
 	}
@@ -353,15 +365,10 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 	return err
 }
 
-// withTimeout bounds ctx by OpTimeout unless it already ends sooner.
-func (c *Cache) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return boundCtx(ctx, c.cfg.OpTimeout)
-}
-
-// batchTimeout bounds a pipelined batch: OpTimeout, and as much again for
-// every thousand keys, since a large batch moves more data.
-func (c *Cache) batchTimeout(ctx context.Context, n int) (context.Context, context.CancelFunc) {
-	return boundCtx(ctx, c.cfg.OpTimeout*time.Duration(1+n/1000))
+// batchTimeout is the bound of a pipelined batch: OpTimeout, and as much
+// again for every thousand keys, since a large batch moves more data.
+func (c *Cache) batchTimeout(n int) time.Duration {
+	return c.cfg.OpTimeout * time.Duration(1+n/1000)
 }
 
 // Set stores value under key for ttl (0: Config.DefaultTTL). A value over
@@ -488,12 +495,17 @@ func (c *Cache) deleteOnNodes(ctx context.Context, full []string) (int64, error)
 	}
 	var n int64
 	if len(send) > 0 {
-		bctx, cancel := c.batchTimeout(ctx, len(send))
-		var got []error
-		n, got = c.rb.delEach(bctx, send)
-		cancel()
+		got := make([]error, len(send))
+		bctx, bfinish, berr := bound(ctx, c.batchTimeout(len(send)))
+		if berr == nil {
+			n, got = c.rb.delEach(bctx, send)
+		}
 		for j, i := range at {
-			errs[i] = callerOwns(ctx, got[j])
+			if berr != nil {
+				errs[i] = berr
+				continue
+			}
+			errs[i] = callerOwns(ctx, bfinish(got[j]))
 		}
 	}
 	finish(func(i int) error { return errs[i] })

@@ -23,10 +23,16 @@
 // # The cache is never the reason a request fails
 //
 // Open succeeds while Redis is down and connects when it comes up. Every Redis
-// call is bounded by [Config.OpTimeout]. A circuit breaker opens after
-// consecutive failures; while it is open, calls return [ErrUnavailable] in
-// microseconds without touching the network, and it probes and closes by
-// itself when Redis is back. Callers treat any error from Get as a miss and
+// call is bounded by [Config.OpTimeout]; connections have their own, longer
+// [Config.ConnWriteTimeout], so a slow call gives up alone. Each primary
+// (the owner of a key's slot in a cluster, the current master under
+// Sentinel, the server otherwise) has its own circuit breaker: a node that
+// fails or stalls costs only its own keys. An open breaker refuses its keys
+// with [ErrUnavailable] in microseconds, PINGs its node and closes on the
+// first answer; a promoted replica starts with a fresh one. Values in the
+// client-side cache are served whatever the breakers say. A caller's own
+// cancellation or deadline is returned as the context's error and never
+// counts against a breaker. Callers treat any error from Get as a miss and
 // load from the origin.
 //
 // When [Config.StaleBytes] is set, values read recently are also kept in a
