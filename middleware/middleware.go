@@ -95,6 +95,9 @@ var noRequestDirectives = httpcache.Request{MaxAge: httpcache.Absent, MinFresh: 
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
+	if _, ok := store.BudgetLeft(r.Context()); !ok && m.cfg.budget > 0 {
+		r = r.WithContext(store.WithBudget(r.Context(), m.cfg.budget))
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.serveOtherMethod(w, r)
 		return
@@ -717,8 +720,8 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 		return
 	}
 	// The request outlives its handler; it keeps the context's values but
-	// not its cancellation.
-	bg := r.Clone(context.WithoutCancel(r.Context()))
+	// not its cancellation, and has a cache budget of its own.
+	bg := r.Clone(store.WithBudget(context.WithoutCancel(r.Context()), h.m.cfg.budget))
 	bg.Method = http.MethodGet // a HEAD's response has no body to store
 	bg.Body = http.NoBody
 	for _, name := range append(conditionalHeaders, "Range", "If-Range") {

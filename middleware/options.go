@@ -258,6 +258,13 @@ type Options struct {
 	// an unreadable entry) or a background revalidation panics. The request
 	// is served anyway: the store is never the reason a request fails.
 	OnError func(r *http.Request, err error)
+
+	// CacheBudget bounds the total time one request waits on the cache,
+	// over all its store calls (store.WithBudget), so that a stalled Redis
+	// costs a request one timeout, not one per call. A budget already in the
+	// request's context is kept; a background revalidation gets its own.
+	// Zero means the cache's OpTimeout; negative turns the budget off.
+	CacheBudget time.Duration
 }
 
 // config is Options resolved against the defaults and the cache.
@@ -279,6 +286,7 @@ type config struct {
 	targeted         []string // most specific first, canonical
 	heuristic        httpcache.Heuristic
 	revalidate       time.Duration
+	budget           time.Duration // 0: none
 }
 
 // newConfig validates opts and fills in the defaults. Bad configuration is a
@@ -328,6 +336,12 @@ func newConfig(cache *store.Cache, opts Options) config {
 	}
 	if c.revalidate == 0 {
 		c.revalidate = DefaultRevalidationWindow
+	}
+	switch {
+	case opts.CacheBudget == 0:
+		c.budget = cache.Config().OpTimeout
+	case opts.CacheBudget > 0:
+		c.budget = opts.CacheBudget
 	}
 	if c.keyFunc == nil {
 		c.keyFunc = PathValue(DefaultPathValue)

@@ -27,14 +27,15 @@ var errBudgetSpent = fmt.Errorf("%w: the request's cache budget is spent", ErrUn
 // together wait at most d: each call is bounded by the smaller of
 // OpTimeout and what is left, and once nothing is left calls fail at once
 // with an error matching ErrUnavailable (and counted by no breaker). Values
-// served from process memory cost nothing. A context that already carries a
-// budget is returned unchanged, so the outermost caller (the HTTP request)
-// sets it; d <= 0 returns ctx unchanged too. The budget is safe for the
-// concurrent calls of one request.
+// served from process memory cost nothing. The new budget replaces any that
+// ctx carries (work that outlives its request, such as a background
+// refresh, gets its own this way); layers that only want a budget where
+// there is none check BudgetLeft first. d <= 0 returns ctx unchanged. The
+// budget is safe for the concurrent calls of one request.
 //
 // Walks of the keyspace (Scan, DeletePattern) are not bounded by it.
 func WithBudget(ctx context.Context, d time.Duration) context.Context {
-	if d <= 0 || ctx.Value(budgetKey{}) != nil {
+	if d <= 0 {
 		return ctx
 	}
 	b := &budget{}

@@ -44,6 +44,11 @@ const (
 	errorWindow   = time.Second
 	staleBound    = time.Second
 	afterRecovery = 1500 * time.Millisecond
+	// faultOpTimeout is the caches' OpTimeout: 2 s, not the default 500 ms,
+	// because this suite runs under -race on shared machines where a call to
+	// a healthy node, starved of CPU, can take longer than 500 ms; such a
+	// timeout would be counted as an error on a healthy node.
+	faultOpTimeout = 2 * time.Second
 )
 
 // faultLoad is the traffic of one scenario and what it saw.
@@ -72,7 +77,8 @@ type staleRead struct {
 }
 
 type faultEvent struct {
-	at     time.Time
+	at     time.Time // the call began
+	ended  time.Time
 	key    string
 	failed bool // on the node that fails
 	err    error
@@ -84,8 +90,8 @@ func newFaultLoad(t *testing.T, url string, domainOf func(key string) int) *faul
 	t.Helper()
 	ctx := context.Background()
 	l := &faultLoad{
-		writer: openCache(t, store.Config{URL: url, KeyPrefix: "fault:"}),
-		reader: openCache(t, store.Config{URL: url, KeyPrefix: "fault:"}),
+		writer: openCache(t, store.Config{URL: url, KeyPrefix: "fault:", OpTimeout: faultOpTimeout}),
+		reader: openCache(t, store.Config{URL: url, KeyPrefix: "fault:", OpTimeout: faultOpTimeout}),
 		domain: make(map[string]int),
 		acks:   make(map[string][]time.Time),
 		stop:   make(chan struct{}),
@@ -144,13 +150,15 @@ func newFaultLoad(t *testing.T, url string, domainOf func(key string) int) *faul
 
 func (l *faultLoad) failed(key string) bool { return l.domain[key] == 0 }
 
-func (l *faultLoad) record(key string, err error) {
+// record counts a call begun at began. An error is dated by when its call
+// began: a call begun before recovery may wait out its OpTimeout after it.
+func (l *faultLoad) record(key string, began time.Time, err error) {
 	l.ops.Add(1)
 	if err == nil {
 		return
 	}
 	l.mu.Lock()
-	l.events = append(l.events, faultEvent{at: time.Now(), key: key, failed: l.failed(key), err: err})
+	l.events = append(l.events, faultEvent{at: began, ended: time.Now(), key: key, failed: l.failed(key), err: err})
 	l.mu.Unlock()
 }
 
@@ -170,13 +178,14 @@ func (l *faultLoad) start() {
 				l.mu.Lock()
 				next := len(l.acks[k])
 				l.mu.Unlock()
+				began := time.Now()
 				err := l.writer.Set(ctx, k, []byte(strconv.Itoa(next)), 0)
 				if err == nil {
 					l.mu.Lock()
 					l.acks[k] = append(l.acks[k], time.Now())
 					l.mu.Unlock()
 				}
-				l.record(k, err)
+				l.record(k, began, err)
 				time.Sleep(time.Millisecond)
 			}
 		})
@@ -240,7 +249,7 @@ func (l *faultLoad) start() {
 // check records a read of key begun at began: its error, and whether the
 // value is older than one acknowledged more than staleBound earlier.
 func (l *faultLoad) check(key string, began time.Time, v string, err error) {
-	l.record(key, err)
+	l.record(key, began, err)
 	if err != nil {
 		return
 	}
@@ -271,6 +280,7 @@ type faultReport struct {
 	healthyErrors       int
 	failedErrors        int
 	firstError, lastErr time.Time
+	lastErrEnded        time.Time
 	firstHealthyErr     error
 	notLocal            []string
 	// stale are the stale reads not explained by writes Redis lost;
@@ -320,6 +330,9 @@ func (l *faultLoad) report(recovered time.Time, lossy bool) faultReport {
 		if e.at.After(r.lastErr) {
 			r.lastErr = e.at
 		}
+		if e.ended.After(r.lastErrEnded) {
+			r.lastErrEnded = e.ended
+		}
 	}
 	return r
 }
@@ -329,7 +342,7 @@ func (l *faultLoad) report(recovered time.Time, lossy bool) faultReport {
 func (l *faultLoad) lost(t *testing.T) (lost, kept int) {
 	t.Helper()
 	ctx := context.Background()
-	fresh := openCache(t, store.Config{URL: l.writerURL(t), KeyPrefix: "fault:", ClientCacheBytes: -1})
+	fresh := openCache(t, store.Config{URL: l.writerURL(t), KeyPrefix: "fault:", ClientCacheBytes: -1, OpTimeout: faultOpTimeout})
 	for _, k := range l.keys {
 		var v []byte
 		var err error
@@ -390,20 +403,21 @@ func runFault(t *testing.T, url string, domainOf func(string) int, sc faultScena
 	r := l.report(recovered, sc.lossy)
 
 	lost, kept := l.lost(t)
-	window := time.Duration(0)
+	window, endedWindow := time.Duration(0), time.Duration(0)
 	if !r.lastErr.IsZero() {
 		window = r.lastErr.Sub(recovered)
+		endedWindow = r.lastErrEnded.Sub(recovered)
 	}
-	t.Logf("%s: %d operations; healthy-node keys: %d errors; failed node's keys: %d errors from +%v to +%v; %s at +%v; errors ended %v after it (bound %v); stale reads %d; cached reads not served locally %d; keys reading writes Redis lost %d; final values older than acknowledged %d of %d keys",
+	t.Logf("%s: %d operations; healthy-node keys: %d errors; failed node's keys: %d errors in calls begun from +%v to +%v; %s at +%v; the last failing call began %v after it (bound %v) and ended %v after it; stale reads %d; cached reads not served locally %d; keys reading writes Redis lost %d; final values older than acknowledged %d of %d keys",
 		sc.name, r.ops, r.healthyErrors, r.failedErrors,
 		since(injected, r.firstError), since(injected, r.lastErr), how, recovered.Sub(injected).Round(time.Millisecond),
-		window.Round(time.Millisecond), errorWindow, len(r.stale), len(r.notLocal), r.lostKeys, lost, lost+kept)
+		window.Round(time.Millisecond), errorWindow, endedWindow.Round(time.Millisecond), len(r.stale), len(r.notLocal), r.lostKeys, lost, lost+kept)
 
 	if r.healthyErrors > 0 {
 		t.Errorf("%d errors for keys of healthy nodes; first: %v", r.healthyErrors, r.firstHealthyErr)
 	}
 	if window > errorWindow {
-		t.Errorf("errors for the failed node's keys went on %v after %s (bound %v)", window, how, errorWindow)
+		t.Errorf("calls for the failed node's keys begun %v after %s still failed (bound %v)", window, how, errorWindow)
 	}
 	if len(r.notLocal) > 0 {
 		t.Errorf("%d reads of cached keys not served locally; first: %s", len(r.notLocal), r.notLocal[0])
@@ -587,7 +601,7 @@ func TestFaultExpiredDeadlinesIntegration(t *testing.T) {
 	runFault(t, srv.URL(), func(string) int { return 1 }, faultScenario{
 		name: "callers with expired deadlines",
 		inject: func(t *testing.T) (time.Time, string) {
-			c := openCache(t, store.Config{URL: srv.URL(), KeyPrefix: "fault:", Breaker: store.BreakerConfig{ConsecutiveFailures: 1}})
+			c := openCache(t, store.Config{URL: srv.URL(), KeyPrefix: "fault:", OpTimeout: faultOpTimeout, Breaker: store.BreakerConfig{ConsecutiveFailures: 1}})
 			expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 			defer cancel()
 			for i := range 200 {

@@ -65,6 +65,11 @@ func newRedisBackend(ctx context.Context, cfg Config) (*redisBackend, error) {
 		}
 		return time.Duration(attempts) * 5 * time.Millisecond
 	}
+	if opt.Sentinel.MasterSet != "" {
+		// Besides the +switch-master events, ask the Sentinels now and then,
+		// so that a missed event cannot bind the client to an old master.
+		opt.Sentinel.TopologyRefreshInterval = cfg.TopologyInterval
+	}
 	if cfg.AdjustClientOption != nil {
 		cfg.AdjustClientOption(&opt)
 	}

@@ -194,9 +194,14 @@ func (c *Cluster) replicate(ctx context.Context) error {
 			}
 		}
 	}
-	for _, rs := range c.replicas {
+	for i, rs := range c.replicas {
 		for _, r := range rs {
 			if err := r.waitLinked(ctx); err != nil {
+				return err
+			}
+		}
+		if len(rs) > 0 {
+			if err := c.nodes[i].waitReplicasOnline(ctx, len(rs)); err != nil {
 				return err
 			}
 		}

@@ -21,7 +21,32 @@ func StartReplica(ctx context.Context, master *Server) (*Server, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	if err := master.waitReplicasOnline(ctx, 1); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// waitReplicasOnline polls until the server reports n replicas in state
+// online. A replica says its link is up as soon as it has loaded the
+// initial copy, but the master streams writes to it only once the replica
+// has acknowledged that copy, up to a second later; a master that dies
+// before then takes with it every write the replica never saw.
+func (s *Server) waitReplicasOnline(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for {
+		info, err := s.Do(ctx, "INFO", "replication")
+		if err == nil && strings.Count(info, "state=online") >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("storetest: %s does not stream to %d replicas: %w (last: %v)", s.addr, n, ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // NewReplica starts a replica of master like StartReplica and closes it at
