@@ -120,6 +120,7 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	ctx = p.withBudget(ctx)
 	var zero T
 	// store.GetJSON decodes the cached value in place, without the copy
 	// that Get makes: a hit on a large analysis allocates only its result.

@@ -86,6 +86,14 @@ type Options struct {
 	// means they are only counted in the store's Stats. It is called from
 	// many goroutines at once and should return quickly.
 	OnError func(ctx context.Context, key string, err error)
+
+	// CacheBudget bounds the total time one call of Aside waits on the
+	// cache, over all its store calls (store.WithBudget: the read, the lock,
+	// the polls, the write), unless the caller's context already carries a
+	// budget, which the middleware sets per request. Zero means the cache's
+	// OpTimeout; negative turns it off. Batches are bounded by a budget in
+	// their context only, since a large batch needs more than one OpTimeout.
+	CacheBudget time.Duration
 }
 
 // withDefaults fills zero fields and panics on values that cannot work:
@@ -149,6 +157,19 @@ func New(cache *store.Cache, opts Options) *Patterns {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Patterns{cache: cache, opts: opts.withDefaults(), ctx: ctx, cancel: cancel}
+}
+
+// withBudget gives ctx the cache budget of Options.CacheBudget unless it
+// carries one already.
+func (p *Patterns) withBudget(ctx context.Context) context.Context {
+	if _, ok := store.BudgetLeft(ctx); ok {
+		return ctx
+	}
+	d := p.opts.CacheBudget
+	if d == 0 {
+		d = p.cache.Config().OpTimeout
+	}
+	return store.WithBudget(ctx, d)
 }
 
 // Cache returns the store the patterns run on.
