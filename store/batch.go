@@ -113,6 +113,7 @@ func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, fini
 		return refused, func(func(int) error) {}
 	}
 	type admitted struct {
+		n    *node
 		done func(error)
 		err  error
 		idx  []int
@@ -123,7 +124,7 @@ func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, fini
 		n := topo.of(k)
 		a := byNode[n]
 		if a == nil {
-			a = &admitted{}
+			a = &admitted{n: n}
 			a.done, a.err = n.breaker().allow()
 			byNode[n] = a
 		}
@@ -144,6 +145,9 @@ func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, fini
 					first = err
 					break
 				}
+			}
+			if first == nil && len(a.idx) > 0 {
+				a.n.answered()
 			}
 			a.done(first)
 		}

@@ -196,9 +196,10 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 	if ctx.Err() != nil {
 		return c.finishGet(ctx, full, "", false, callerOwns(ctx, ctx.Err()), start, counted)
 	}
-	br := c.rb.nodes.of(full).breaker()
+	n := c.rb.nodes.of(full)
+	br := n.breaker()
 	if br.closed() {
-		v, local, err := c.getRemote(ctx, full)
+		v, local, err := c.getRemote(ctx, n, full)
 		br.record(err)
 		return c.finishGet(ctx, full, v, local, err, start, counted)
 	}
@@ -210,19 +211,22 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 		c.stats.errors.Add(1)
 		return "", 0, err
 	}
-	v, local, err := c.getRemote(ctx, full)
+	v, local, err := c.getRemote(ctx, n, full)
 	done(err)
 	return c.finishGet(ctx, full, v, local, err, start, counted)
 }
 
 // getRemote is one round trip for a read, bounded by OpTimeout and the
 // request's budget, its error as the caller and the breaker should see it.
-func (c *Cache) getRemote(ctx context.Context, full string) (string, bool, error) {
+func (c *Cache) getRemote(ctx context.Context, n *node, full string) (string, bool, error) {
 	bctx, finish, err := bound(ctx, c.cfg.OpTimeout)
 	if err != nil {
 		return "", false, err
 	}
 	v, local, err := c.rb.getRemote(bctx, full)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		n.answered()
+	}
 	return v, local, callerOwns(ctx, finish(err))
 }
 
@@ -336,9 +340,11 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 	}
 	start := time.Now()
 	var done func(error)
+	var n *node
 	if c.rb != nil && bounded {
+		n = c.rb.nodes.of(full)
 		var err error
-		if done, err = c.rb.nodes.of(full).breaker().allow(); err != nil {
+		if done, err = n.breaker().allow(); err != nil {
 			c.stats.errors.Add(1)
 			c.flog.failed(op, err)
 			return err
@@ -354,6 +360,9 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 		err = fn(ctx)
 	}
 	err = callerOwns(ctx, err)
+	if n != nil && (err == nil || errors.Is(err, ErrNotFound)) {
+		n.answered()
+	}
 	if done != nil {
 		done(err)
 	}

@@ -30,7 +30,8 @@
 // fails or stalls costs only its own keys. An open breaker refuses its keys
 // with [ErrUnavailable] in microseconds, PINGs its node and closes on the
 // first answer; a promoted replica starts with a fresh one. Values in the
-// client-side cache are served whatever the breakers say. A caller's own
+// client-side cache are served whatever the breakers say, while their node
+// has answered within the last 750 ms. A caller's own
 // cancellation or deadline is returned as the context's error and never
 // counts against a breaker. Callers treat any error from Get as a miss and
 // load from the origin.

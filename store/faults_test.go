@@ -544,8 +544,7 @@ func TestFaultClusterSigstopIntegration(t *testing.T) {
 func TestFaultClusterClientPauseIntegration(t *testing.T) {
 	cl, domain := faultCluster(t)
 	runFault(t, cl.URL(), domain, faultScenario{
-		name:        "CLIENT PAUSE 3000 of a master",
-		localFailed: true,
+		name: "CLIENT PAUSE 3000 of a master",
 		inject: func(t *testing.T) (time.Time, string) {
 			const d = 3 * time.Second
 			start := time.Now()

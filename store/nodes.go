@@ -31,9 +31,33 @@ type node struct {
 	direct  atomic.Bool
 	br      atomic.Pointer[breaker]
 	probing atomic.Bool
+	// heard is when the node last answered (Unix ns); pinging says a
+	// heartbeat PING is out.
+	heard   atomic.Int64
+	pinging atomic.Bool
 }
 
 func (n *node) breaker() *breaker { return n.br.Load() }
+
+// answered notes that the node just answered a call.
+func (n *node) answered() { n.heard.Store(time.Now().UnixNano()) }
+
+// maxSilence is how long a node may go without answering before the
+// client-side cache stops serving its keys. Redis sends invalidations in
+// order with replies, and flushes them to every connection each time round
+// its event loop; a node that stalls right after acknowledging a write may
+// not have told the other connections yet, and while it is silent nobody
+// can know. Bounding the silence bounds how stale a value served from
+// memory can be, a stall or a pause included.
+const maxSilence = 750 * time.Millisecond
+
+// heartbeatInterval is how long a node may go without answering a call
+// before it is sent a PING, so that an idle node whose keys are all served
+// from memory still proves it is alive.
+const heartbeatInterval = 150 * time.Millisecond
+
+// live reports whether the node answered within maxSilence before now.
+func (n *node) live(now int64) bool { return now-n.heard.Load() <= int64(maxSilence) }
 
 // topology maps keys to nodes. It is replaced whole, never changed.
 type topology struct {
@@ -87,6 +111,7 @@ func newNodeSet(b *redisBackend, cfg Config, addr string) *nodeSet {
 
 func (s *nodeSet) newNode(addr string, cl rueidis.Client, direct bool) *node {
 	n := &node{addr: addr}
+	n.answered()
 	if cl != nil {
 		n.client.Store(&cl)
 	}
@@ -149,8 +174,45 @@ func (s *nodeSet) probe(n *node) {
 		err := cl.Do(hide(ctx), cl.B().Ping().Build()).Error()
 		cancel()
 		if err == nil {
+			n.answered()
 			n.br.Store(s.newBreaker(n))
 			return
+		}
+	}
+}
+
+// heartbeat PINGs every primary that has not answered for
+// heartbeatInterval, one PING at a time per node.
+func (s *nodeSet) heartbeat() {
+	defer s.wg.Done()
+	t := time.NewTicker(heartbeatInterval)
+	defer t.Stop()
+	var pings sync.WaitGroup
+	defer pings.Wait()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		now := time.Now().UnixNano()
+		for _, n := range s.topo.Load().primaries {
+			if now-n.heard.Load() < int64(heartbeatInterval) || !n.pinging.CompareAndSwap(false, true) {
+				continue
+			}
+			cl := s.clientOf(n)
+			if cl == nil {
+				n.pinging.Store(false)
+				continue
+			}
+			pings.Go(func() {
+				defer n.pinging.Store(false)
+				ctx, cancel := context.WithTimeout(context.Background(), s.cfg.OpTimeout)
+				defer cancel()
+				if cl.Do(hide(ctx), cl.B().Ping().Build()).Error() == nil {
+					n.answered()
+				}
+			})
 		}
 	}
 }

@@ -127,13 +127,15 @@ func (b *redisBackend) connect(ctx context.Context) error {
 // set, keeps following them.
 func (b *redisBackend) followTopology(cl rueidis.Client) {
 	_ = b.nodes.refresh()
-	if cl.Mode() == rueidis.ClientModeStandalone {
-		return
-	}
 	select {
 	case <-b.stop:
 		return
 	default:
+	}
+	b.nodes.wg.Add(1)
+	go b.nodes.heartbeat()
+	if cl.Mode() == rueidis.ClientModeStandalone {
+		return
 	}
 	b.nodes.wg.Add(1)
 	go b.nodes.watch()
@@ -172,11 +174,17 @@ func (b *redisBackend) name() string { return *b.kind.Load() }
 
 // local answers key from the client-side cache alone: found is false when
 // no live connection holds a tracked entry for it.
+// An entry is served only while its node has answered within maxSilence.
 func (b *redisBackend) local(key string) (value string, found bool, err error) {
 	if !b.cached.Load() {
 		return "", false, nil
 	}
-	return b.caches.lookup(key, time.Now())
+	now := time.Now()
+	v, found, err := b.caches.lookup(key, now)
+	if !found || !b.nodes.of(key).live(now.UnixNano()) {
+		return "", false, nil
+	}
+	return v, true, err
 }
 
 // route returns the client for key's node and whether it is the node's own
@@ -489,7 +497,7 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 	now := time.Now()
 	for i, k := range keys {
 		if cached {
-			if v, found, err := b.caches.lookup(k, now); found {
+			if v, found, err := b.caches.lookup(k, now); found && b.nodes.of(k).live(now.UnixNano()) {
 				out[i] = rawResult{value: v, local: true, err: err}
 				continue
 			}

@@ -354,6 +354,10 @@ func TestSlowCallKeepsConnectionIntegration(t *testing.T) {
 	// than any call waits, far shorter than the connection's timeout.
 	time.Sleep(time.Second)
 	require.NoError(t, srv.Resume())
+	// Silent that long, the node's keys are not served from memory until it
+	// has answered again; then the entries that survived are.
+	_, err = c.Get(ctx, "uncached-after")
+	require.ErrorIs(t, err, store.ErrNotFound)
 	e, err = c.Lookup(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, store.SourceLocal, e.Source, "the timed-out calls closed the connection")
