@@ -39,6 +39,17 @@ const (
 // InvalidateKey removes it. An empty string sends the request to the handler
 // uncached. The value only groups keys: the key itself always covers the
 // URI (see the package documentation).
+//
+// A KeyFunc runs on every request, hits included, and its cost is added
+// to every hit: one that returns a value the router already captured
+// (PathValue, mux.Vars, chi.URLParam) costs a map or slice lookup, and a
+// value that is already a lower-case hex hash costs nothing more; the
+// middleware remembers the key of each value and URI it has seen
+// recently. One that computes its value (hashes the path, parses a
+// token, reads a database) pays that on every hit, where a whole hit
+// otherwise costs a few times what the bare handler writing the same bytes
+// costs, and allocates nothing (docs/benchmarks.md): cache what it computes
+// yourself, or capture it in the route.
 type KeyFunc func(r *http.Request) string
 
 // Semantics says who decides how long a response is reused.

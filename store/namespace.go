@@ -75,11 +75,17 @@ func (c *Cache) InvalidateNamespace(ctx context.Context, ns string) error {
 	return c.Set(ctx, key, []byte(newNamespaceVersion()), NamespaceTTL)
 }
 
+// namespaceKeys remembers the keys of recently read namespaces: the
+// middleware reads a namespace's version on every request, which would
+// otherwise allocate the key each time. A pure function of ns, so one
+// table serves every Cache.
+var namespaceKeys = newKeyCache(NamespacePrefix)
+
 func namespaceKey(ns string) (string, error) {
 	if ns == "" {
 		return "", fmt.Errorf("%w: empty namespace", ErrInvalidKey)
 	}
-	return NamespacePrefix + ns, nil
+	return namespaceKeys.full(ns), nil
 }
 
 func newNamespaceVersion() string {
