@@ -14,11 +14,12 @@ import (
 
 // What is stored under a key: a response (entry) or, at the base key of a
 // URI whose responses carry Vary, the list of headers they vary on (vary
-// record). Both are a compact binary encoding rather than JSON: a hit
-// decodes one on every request, the body is stored as is (no base64), and
-// decoding reads the value the store hands out as an immutable string
-// (store.Cache.GetString) whose substrings become the header values and the
-// body, so that a hit copies nothing and allocates two slices.
+// record). Both are a compact binary encoding rather than JSON: the body is
+// stored as is (no base64), and decoding reads the value the store hands
+// out as an immutable string (store.Cache.GetString) whose substrings become
+// the header values and the body, so that decoding copies nothing and
+// allocates two slices. A hit decodes nothing when the store hands out the
+// string it decoded before (entryMemo).
 //
 // entry:
 //
