@@ -95,26 +95,30 @@ var noRequestDirectives = httpcache.Request{MaxAge: httpcache.Absent, MinFresh: 
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
-	if _, ok := store.BudgetLeft(r.Context()); !ok && m.cfg.budget > 0 {
-		r = r.WithContext(store.WithBudget(r.Context(), m.cfg.budget))
+	// The request's cache budget bounds the middleware's store calls and
+	// the handler's. Only a request that goes to the handler is cloned to
+	// carry it (withBudget): a hit never needs the clone.
+	ctx, added := r.Context(), false
+	if _, ok := store.BudgetLeft(ctx); !ok && m.cfg.budget > 0 {
+		ctx, added = store.WithBudget(ctx, m.cfg.budget), true
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.serveOtherMethod(w, r)
+		h.serveOtherMethod(w, withBudget(r, ctx, added))
 		return
 	}
 	if detail := m.cfg.bypassReason(r); detail != "" {
-		h.bypass(w, r, detail)
+		h.bypass(w, withBudget(r, ctx, added), detail)
 		return
 	}
-	k, storeUp, ok := m.key(r)
+	k, storeUp, ok := m.key(ctx, r)
 	if !ok {
-		h.bypass(w, r, detailKey)
+		h.bypass(w, withBudget(r, ctx, added), detailKey)
 		return
 	}
 	if !storeUp {
 		// Without the namespace's version there is no key to read nor to
 		// write: the handler answers, collapsed with concurrent requests.
-		h.forward(w, r, &k, lookupResult{fwd: fwdMiss, key: k.base}, nil, true)
+		h.forward(w, withBudget(r, ctx, added), &k, lookupResult{fwd: fwdMiss, key: k.base}, nil, true)
 		return
 	}
 	rd := noRequestDirectives
@@ -123,21 +127,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case rd.NoStore:
-		h.bypass(w, r, detailNoStore)
+		h.bypass(w, withBudget(r, ctx, added), detailNoStore)
 		return
 	case rd.NoCache:
 		// Nothing stored is served without asking the handler (RFC 9111
 		// §5.2.1.4), but a stored response's validators let it answer 304.
-		lk := m.lookup(r, &k, true)
+		lk := m.lookup(ctx, r, &k, true)
 		if lk.fwd != fwdMiss {
 			lk.fwd = fwdRequest
 		}
 		lk.prior = lk.entry
-		h.forward(w, r, &k, lk, nil, false)
+		h.forward(w, withBudget(r, ctx, added), &k, lk, nil, false)
 		return
 	}
 
-	lk := m.lookup(r, &k, true)
+	lk := m.lookup(ctx, r, &k, true)
 	var stale *entry
 	if e := lk.entry; e != nil {
 		age := m.age(e)
@@ -176,7 +180,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.gatewayTimeout(w, lk.fwd)
 		return
 	}
-	h.forward(w, r, &k, lk, stale, true)
+	h.forward(w, withBudget(r, ctx, added), &k, lk, stale, true)
+}
+
+// withBudget returns r with the context ctx if added: ctx is r's own
+// context with the request's cache budget added.
+func withBudget(r *http.Request, ctx context.Context, added bool) *http.Request {
+	if !added {
+		return r
+	}
+	return r.WithContext(ctx)
 }
 
 // age is the current age of a stored response (RFC 9111 §4.2.3): its
@@ -218,7 +231,7 @@ func (m *Middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
 // empty KeyFunc value, or a query that cannot be normalised. storeUp is
 // false when the namespace's version could not be read; the key then
 // serves only to collapse concurrent requests and is never written.
-func (m *Middleware) key(r *http.Request) (k requestKey, storeUp, ok bool) {
+func (m *Middleware) key(ctx context.Context, r *http.Request) (k requestKey, storeUp, ok bool) {
 	v := m.cfg.keyFunc(r)
 	if v == "" {
 		return requestKey{}, false, false
@@ -243,7 +256,7 @@ func (m *Middleware) key(r *http.Request) (k requestKey, storeUp, ok bool) {
 	} else if ns, ok = namespaceFor(v); !ok {
 		return requestKey{}, false, false
 	}
-	version, err := m.cache.NamespaceVersion(r.Context(), ns)
+	version, err := m.cache.NamespaceVersion(ctx, ns)
 	if err != nil {
 		m.report(r, fmt.Errorf("middleware: read version of %s: %w", ns, err))
 	}
@@ -298,13 +311,13 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) 
 // read count in the store's hits and misses: one counted read per request,
 // whatever the lookup takes, so the store's numbers describe the requests
 // and the middleware's own Stats say what became of them.
-func (m *Middleware) lookup(r *http.Request, k *requestKey, counted bool) lookupResult {
+func (m *Middleware) lookup(ctx context.Context, r *http.Request, k *requestKey, counted bool) lookupResult {
 	lk := lookupResult{fwd: fwdURIMiss, key: k.base}
 	read := m.cache.Peek
 	if counted {
 		read = m.cache.GetString
 	}
-	v, err := read(r.Context(), k.base)
+	v, err := read(ctx, k.base)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			m.report(r, fmt.Errorf("middleware: lookup: %w", err))
@@ -320,7 +333,7 @@ func (m *Middleware) lookup(r *http.Request, k *requestKey, counted bool) lookup
 			return lk
 		}
 		lk.fwd, lk.key, lk.record = fwdVaryMiss, variantKey(k, rec, r.Header), rec
-		if v, err = m.cache.Peek(r.Context(), lk.key); err != nil {
+		if v, err = m.cache.Peek(ctx, lk.key); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				m.report(r, fmt.Errorf("middleware: lookup: %w", err))
 				lk.fwd = fwdMiss
@@ -464,7 +477,7 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 		// and now, its response stored: look again before running the
 		// handler a second time. The request's counted read was the first.
 		if lk.fwd != fwdMiss && lk.fwd != fwdRequest && !lk.unreadable {
-			if again := m.lookup(r, k, false); again.entry != nil {
+			if again := m.lookup(r.Context(), r, k, false); again.entry != nil {
 				e := again.entry
 				if age := max(m.now().Sub(e.storedAt), 0); age < e.fresh {
 					f.publish(sharedResult(e, r, fillResult{hit: true}))
