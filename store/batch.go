@@ -113,7 +113,6 @@ func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, fini
 		return refused, func(func(int) error) {}
 	}
 	type admitted struct {
-		n    *node
 		done func(error)
 		err  error
 		idx  []int
@@ -124,7 +123,7 @@ func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, fini
 		n := topo.of(k)
 		a := byNode[n]
 		if a == nil {
-			a = &admitted{n: n}
+			a = &admitted{}
 			a.done, a.err = n.breaker().allow()
 			byNode[n] = a
 		}
@@ -145,9 +144,6 @@ func (c *Cache) admit(ctx context.Context, keys []string) (refused []error, fini
 					first = err
 					break
 				}
-			}
-			if first == nil && len(a.idx) > 0 {
-				a.n.answered()
 			}
 			a.done(first)
 		}

@@ -223,9 +223,11 @@ func (c *Cache) getRemote(ctx context.Context, n *node, full string) (string, bo
 	if err != nil {
 		return "", false, err
 	}
+	sent := time.Now()
 	v, local, err := c.rb.getRemote(bctx, full)
-	if err == nil || errors.Is(err, ErrNotFound) {
-		n.answered()
+	if !local && (err == nil || errors.Is(err, ErrNotFound)) {
+		// A real answer; one rueidis took from its cache proves nothing.
+		n.answered(sent)
 	}
 	return v, local, callerOwns(ctx, finish(err))
 }
@@ -361,7 +363,7 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 	}
 	err = callerOwns(ctx, err)
 	if n != nil && (err == nil || errors.Is(err, ErrNotFound)) {
-		n.answered()
+		n.answered(start)
 	}
 	if done != nil {
 		done(err)

@@ -39,8 +39,18 @@ type node struct {
 
 func (n *node) breaker() *breaker { return n.br.Load() }
 
-// answered notes that the node just answered a call.
-func (n *node) answered() { n.heard.Store(time.Now().UnixNano()) }
+// answered notes that the node answered a call sent at sent. The send
+// time, not the reply's arrival, is what counts: a reply read late by a
+// starved process must not make a node that has since stalled look alive.
+func (n *node) answered(sent time.Time) {
+	t := sent.UnixNano()
+	for {
+		old := n.heard.Load()
+		if t <= old || n.heard.CompareAndSwap(old, t) {
+			return
+		}
+	}
+}
 
 // maxSilence is how long a node may go without answering before the
 // client-side cache stops serving its keys. Redis sends invalidations in
@@ -111,7 +121,7 @@ func newNodeSet(b *redisBackend, cfg Config, addr string) *nodeSet {
 
 func (s *nodeSet) newNode(addr string, cl rueidis.Client, direct bool) *node {
 	n := &node{addr: addr}
-	n.answered()
+	n.answered(time.Now())
 	if cl != nil {
 		n.client.Store(&cl)
 	}
@@ -171,10 +181,11 @@ func (s *nodeSet) probe(n *node) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.OpTimeout)
+		sent := time.Now()
 		err := cl.Do(hide(ctx), cl.B().Ping().Build()).Error()
 		cancel()
 		if err == nil {
-			n.answered()
+			n.answered(sent)
 			n.br.Store(s.newBreaker(n))
 			return
 		}
@@ -209,8 +220,9 @@ func (s *nodeSet) heartbeat() {
 				defer n.pinging.Store(false)
 				ctx, cancel := context.WithTimeout(context.Background(), s.cfg.OpTimeout)
 				defer cancel()
+				sent := time.Now()
 				if cl.Do(hide(ctx), cl.B().Ping().Build()).Error() == nil {
-					n.answered()
+					n.answered(sent)
 				}
 			})
 		}

@@ -247,7 +247,9 @@ func (b *redisBackend) getRemote(ctx context.Context, key string) (string, bool,
 	ctx, cancel := boundCtx(ctx, b.cfg.OpTimeout)
 	defer cancel()
 	ctx = hide(ctx)
-	cached := b.cached.Load()
+	// Through the client-side cache only while the node is live: rueidis
+	// would otherwise answer from an entry that local refused to serve.
+	cached := b.cached.Load() && b.nodes.of(key).live(time.Now().UnixNano())
 	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
 		if cached {
 			return cl.DoCache(ctx, cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
@@ -509,7 +511,9 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 		return out
 	}
 	res, err := b.perNode(remote, func(cl rueidis.Client, idx []int) []rueidis.RedisResult {
-		if !cached {
+		// The keys of one group share a node; a silent node's are read
+		// around the client-side cache, as in getRemote.
+		if !cached || !b.nodes.of(remote[idx[0]]).live(time.Now().UnixNano()) {
 			cmds := make(rueidis.Commands, len(idx))
 			for j, i := range idx {
 				cmds[j] = cl.B().Get().Key(remote[i]).Build()
