@@ -86,6 +86,9 @@ func (e *entry) get(name string) []string {
 type varyRecord struct {
 	nonce [16]byte
 	names []string // canonical, sorted, unique
+	// raw is the stored value the record was decoded from, if it was
+	// (entryMemo.decodeVary).
+	raw string
 }
 
 // encodeEntry returns the stored form of a response the handler wrote.

@@ -56,9 +56,13 @@ func (km *keyMemo) slot(input []byte) *atomic.Pointer[memoKey] {
 // entry lives, it holds the string it was decoded from (entry.raw), so
 // that string's memory cannot be reused by another one: equal data
 // pointer and length mean the same bytes.
+//
+// The vary records at the base keys of URIs with Vary are remembered the
+// same way, in a table of their own.
 type entryMemo struct {
 	seed  maphash.Seed
 	slots [memoSlots]atomic.Pointer[weak.Pointer[entry]]
+	vary  [memoSlots]atomic.Pointer[weak.Pointer[varyRecord]]
 }
 
 func newEntryMemo() *entryMemo { return &entryMemo{seed: maphash.MakeSeed()} }
@@ -79,6 +83,25 @@ func (em *entryMemo) decode(key, s string) (*entry, error) {
 	wp := weak.Make(e)
 	slot.Store(&wp)
 	return e, nil
+}
+
+// decodeVary is decode for the vary record stored as s under key. The
+// record is shared: its names must not be modified.
+func (em *entryMemo) decodeVary(key, s string) (*varyRecord, error) {
+	slot := &em.vary[maphash.String(em.seed, key)&(memoSlots-1)]
+	if wp := slot.Load(); wp != nil {
+		if rec := wp.Value(); rec != nil && sameString(rec.raw, s) {
+			return rec, nil
+		}
+	}
+	rec := new(varyRecord)
+	if err := decodeVaryRecord(s, rec); err != nil {
+		return nil, err
+	}
+	rec.raw = s
+	wp := weak.Make(rec)
+	slot.Store(&wp)
+	return rec, nil
 }
 
 // sameString reports whether a and b are the same string in memory, not

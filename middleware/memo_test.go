@@ -127,3 +127,38 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	assert.NotEqual(t, before.version, after.version)
 	assert.Equal(t, want(r), after)
 }
+
+// A vary record is decoded once per stored string too, and a new record
+// at the base key (the Vary list changed, or the URI was invalidated and
+// filled again) is read as the new one.
+func TestVaryMemoFollowsTheStoredRecord(t *testing.T) {
+	ctx := context.Background()
+	cache := memoCache(t)
+	m := newMiddleware(cache, Options{}, time.Now)
+	r := httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+testHash, nil)
+	r.SetPathValue("file_hash", testHash)
+	r.Header.Set("Accept", "text/csv")
+	k, _, ok := m.key(r.Context(), r)
+	require.True(t, ok)
+	putRecord := func(names ...string) *varyRecord {
+		t.Helper()
+		rec := &varyRecord{names: names}
+		rec.nonce[0] = byte(len(names))
+		require.NoError(t, cache.Set(ctx, k.base, appendVaryRecord(nil, rec), time.Hour))
+		return rec
+	}
+	putRecord("Accept")
+	first := m.lookup(ctx, r, &k, true)
+	require.NotNil(t, first.record)
+	assert.Equal(t, []string{"Accept"}, first.record.names)
+	assert.Equal(t, fwdVaryMiss, first.fwd)
+	again := m.lookup(ctx, r, &k, true)
+	assert.Same(t, first.record, again.record)
+	assert.Equal(t, first.key, again.key)
+
+	putRecord("Accept", "Accept-Language")
+	changed := m.lookup(ctx, r, &k, true)
+	require.NotNil(t, changed.record)
+	assert.Equal(t, []string{"Accept", "Accept-Language"}, changed.record.names)
+	assert.NotEqual(t, first.key, changed.key, "the variant key follows the new record")
+}

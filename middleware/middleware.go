@@ -326,8 +326,8 @@ func (m *Middleware) lookup(ctx context.Context, r *http.Request, k *requestKey,
 		return lk
 	}
 	if len(v) > 0 && v[0] == kindVary {
-		rec := new(varyRecord)
-		if err := decodeVaryRecord(v, rec); err != nil {
+		rec, err := m.entries.decodeVary(k.base, v)
+		if err != nil {
 			m.report(r, fmt.Errorf("middleware: lookup %s: %w", k.base, err))
 			lk.unreadable = true
 			return lk
