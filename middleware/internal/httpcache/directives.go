@@ -102,19 +102,16 @@ func ParseRequest(h http.Header) Request {
 	d := Request{MaxAge: Absent, MinFresh: Absent, MaxStale: Absent}
 	cc := h["Cache-Control"]
 	if len(cc) == 0 {
-		for _, p := range h["Pragma"] {
-			r := directiveReader{values: []string{p}}
-			for {
-				name, _, _, ok := r.next()
-				if !ok {
-					break
-				}
-				if strings.EqualFold(name, "no-cache") {
-					d.NoCache = true
-				}
+		r := directiveReader{values: h["Pragma"]}
+		for {
+			name, _, _, ok := r.next()
+			if !ok {
+				return d
+			}
+			if strings.EqualFold(name, "no-cache") {
+				d.NoCache = true
 			}
 		}
-		return d
 	}
 	r := directiveReader{values: cc}
 	for {

@@ -98,17 +98,14 @@ func HasValidator(h http.Header) bool {
 }
 
 func varyStar(lines []string) bool {
-	for _, v := range lines {
-		r := directiveReader{values: []string{v}}
-		for {
-			name, _, _, ok := r.next()
-			if !ok {
-				break
-			}
-			if name == "*" {
-				return true
-			}
+	r := directiveReader{values: lines}
+	for {
+		name, _, _, ok := r.next()
+		if !ok {
+			return false
+		}
+		if name == "*" {
+			return true
 		}
 	}
-	return false
 }
