@@ -427,7 +427,7 @@ func newConfig(cache *store.Cache, opts Options) config {
 	if name == "" {
 		name = DefaultName
 	}
-	if !isToken(name) || !isAlpha(name[0]) && name[0] != '*' {
+	if !httpcache.IsToken(name) || !isAlpha(name[0]) && name[0] != '*' {
 		panic(fmt.Sprintf("middleware: Name %q is not an HTTP token", name))
 	}
 	c.status = newStatusStrings(name)
@@ -437,35 +437,10 @@ func newConfig(cache *store.Cache, opts Options) config {
 // canonicalHeader checks that h is a header name and returns its canonical
 // form, which is how net/http keys request headers.
 func canonicalHeader(field, h string) string {
-	if !isToken(h) {
+	if !httpcache.IsToken(h) {
 		panic(fmt.Sprintf("middleware: %s: %q is not a header name", field, h))
 	}
 	return http.CanonicalHeaderKey(h)
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTokenChar(c byte) bool {
-	switch {
-	case isAlpha(c), c >= '0' && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
 }
 
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }

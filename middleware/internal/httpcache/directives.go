@@ -178,7 +178,7 @@ func fieldNames(v string) []string {
 	var out []string
 	for f := range strings.SplitSeq(v, ",") {
 		f = strings.TrimSpace(f)
-		if isToken(f) {
+		if IsToken(f) {
 			out = append(out, http.CanonicalHeaderKey(f))
 		}
 	}
@@ -242,18 +242,27 @@ func (d *directiveReader) next() (name, value string, hasValue, ok bool) {
 	}
 }
 
-func isToken(s string) bool {
+// IsToken reports whether s is an RFC 9110 token (§5.6.2).
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c|0x20 >= 'a' && c|0x20 <= 'z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
+		if !isTokenChar(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case c|0x20 >= 'a' && c|0x20 <= 'z', c >= '0' && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
 }

@@ -334,7 +334,7 @@ func (p *sfParser) str(m *member) bool {
 
 func (p *sfParser) token(m *member) bool {
 	i := 1
-	for i < len(p.s) && (isToken(p.s[i:i+1]) || p.s[i] == ':' || p.s[i] == '/') {
+	for i < len(p.s) && (isTokenChar(p.s[i]) || p.s[i] == ':' || p.s[i] == '/') {
 		i++
 	}
 	m.kind, m.str = kindToken, p.s[:i]
