@@ -323,15 +323,15 @@ func (p *Patterns) loadAndSwap(ctx context.Context, key string, token []byte, tt
 		return res, false
 	}
 	ok, err := p.cache.CompareAndSet(wctx, key, token, value, d)
-	switch {
-	case err != nil:
+	if err != nil {
 		p.report(ctx, key, err)
 		return res, false
-	case !ok:
-		swapped = true // nothing of ours is left to remove
+	}
+	// Swapped, or the placeholder was gone: nothing of ours is left to remove.
+	swapped = true
+	if !ok {
 		return res, true
 	}
-	swapped = true
 	if res.raw != nil {
 		if w := cfg.window(p.effectiveTTL(ttl)); w > 0 {
 			p.refresh.set(key, time.Now().Add(d-w))

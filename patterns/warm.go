@@ -232,14 +232,15 @@ func (p *Patterns) warmAttempt(ctx context.Context, it WarmItem, force bool, loa
 			return WarmFailed, err
 		}
 		ok, err := p.cache.CompareAndSet(wctx, it.Key, token, b, p.jitter(it.TTL))
-		switch {
-		case err != nil:
+		if err != nil {
 			return WarmFailed, err
-		case !ok:
-			swapped = true
+		}
+		// Swapped, or the placeholder was gone: nothing of ours is left
+		// to remove.
+		swapped = true
+		if !ok {
 			return WarmFailed, errWarmOvertaken
 		}
-		swapped = true
 		return WarmLoaded, nil
 	}
 	if !force {
