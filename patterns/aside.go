@@ -122,6 +122,10 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 	}
 	ctx = p.withBudget(ctx)
 	var zero T
+	valid := func(b []byte) bool {
+		var v T
+		return json.Unmarshal(b, &v) == nil
+	}
 	// store.GetJSON decodes the cached value in place, without the copy
 	// that Get makes: a hit on a large analysis allocates only its result.
 	v, err := store.GetJSON[T](ctx, p.cache, key)
@@ -139,8 +143,10 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 		switch {
 		case gerr == nil && isNegative([]byte(s)):
 			return zero, cachedNotFound(key)
-		case gerr == nil && isPlaceholder(s):
-			// Another load is running: fill waits for it.
+		case gerr == nil && (isPlaceholder(s) || valid([]byte(s))):
+			// Another load is running, or has just written its value
+			// (after the Get saw its placeholder): fill waits for it or
+			// finds it. Overwriting that value would load it again.
 		default:
 			p.report(ctx, key, err)
 			cfg.overwrite = true
@@ -151,10 +157,6 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 		cfg.bypass = true
 	}
 
-	valid := func(b []byte) bool {
-		var v T
-		return json.Unmarshal(b, &v) == nil
-	}
 	produce := encoder(p, key, loader)
 	res, err := p.flights.do(ctx, key, p.spawn, func(ctx context.Context) flightResult {
 		return p.fill(ctx, key, ttl, cfg, produce, valid)
