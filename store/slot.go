@@ -1,5 +1,7 @@
 package store
 
+import "strings"
+
 // clusterSlots is the number of hash slots of a Redis Cluster.
 const clusterSlots = 16384
 
@@ -7,8 +9,8 @@ const clusterSlots = 16384
 // its hash tag (the part between the first '{' and the next '}', when not
 // empty), modulo 16384, as the Redis Cluster specification defines it.
 func keySlot(key string) uint16 {
-	if i := indexByte(key, '{'); i >= 0 {
-		if j := indexByte(key[i+1:], '}'); j > 0 {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
 			key = key[i+1 : i+1+j]
 		}
 	}
@@ -17,15 +19,6 @@ func keySlot(key string) uint16 {
 		crc = crc<<8 ^ crc16Table[byte(crc>>8)^key[i]]
 	}
 	return crc & (clusterSlots - 1)
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // crc16Table is the CRC16-CCITT (XMODEM, polynomial 0x1021) table.
