@@ -77,7 +77,8 @@ func (cc *clientCaches) forgetWhere(drop func(key string) bool) {
 	for _, l := range *cc.list.Load() {
 		l.mu.Lock()
 		for k, n := range l.items {
-			if drop(n.key) || drop(k) {
+			// k is n.key: insert keeps them the same.
+			if drop(k) {
 				l.unlink(n)
 			}
 		}
