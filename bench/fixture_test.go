@@ -59,7 +59,7 @@ type clients struct {
 	// read is a round trip: the store's overhead over a bare client.
 	storeRoundTrip *store.Cache
 	// patterns runs on store.
-	patterns *patterns.Patterns
+	patterns *patterns.Layer
 	rueidis  rueidis.Client
 	goredis  *goredis.Client
 	// gocache is go-redis/cache with its local TinyLFU tier and its default

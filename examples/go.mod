@@ -4,6 +4,7 @@ go 1.26.0
 
 replace (
 	github.com/emgcache/emgcache/emg => ../emg
+	github.com/emgcache/emgcache/emgkey => ../emgkey
 	github.com/emgcache/emgcache/health => ../health
 	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
@@ -12,6 +13,7 @@ replace (
 
 require (
 	github.com/emgcache/emgcache/emg v0.0.0-00010101000000-000000000000
+	github.com/emgcache/emgcache/emgkey v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/health v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/middleware v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/patterns v0.0.0-00010101000000-000000000000

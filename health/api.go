@@ -3,6 +3,7 @@ package health
 import (
 	"crypto/sha256"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,12 @@ type API struct {
 
 // New returns the API of cache. It panics if opts holds a negative limit.
 func New(cache *store.Cache, opts Options) *API {
+	return newAPI(cache, opts, time.Now)
+}
+
+// newAPI is New with the clock of the rate limit, which tests replace to
+// move time without sleeping.
+func newAPI(cache *store.Cache, opts Options, now func() time.Time) *API {
 	if cache == nil {
 		panic("health: New with a nil cache")
 	}
@@ -39,7 +46,7 @@ func New(cache *store.Cache, opts Options) *API {
 		opts:        opts,
 		invalidator: opts.Invalidator,
 		tokenSum:    sha256.Sum256([]byte(opts.AdminToken)),
-		limiter:     newTokenBucket(opts.InvalidateBurst, opts.InvalidateInterval, opts.Now),
+		limiter:     newTokenBucket(opts.InvalidateBurst, opts.InvalidateInterval, now),
 		collector:   newCollector(cache, opts.HTTP),
 	}
 	if a.invalidator == nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -111,13 +112,13 @@ func TestInvalidate(t *testing.T) {
 func TestInvalidateRateLimit(t *testing.T) {
 	cache := openMemory(t)
 	clock := newFakeClock()
-	r := newRouter(cache, health.Options{
+	r := mux.NewRouter()
+	health.NewWithClock(cache, health.Options{
 		AdminToken:         testToken,
 		InvalidateBurst:    2,
 		InvalidateInterval: 10 * time.Second,
-		Now:                clock.Now,
 		Logger:             discardLogger(),
-	})
+	}, clock.Now).Register(r)
 	call := func(header http.Header, query string) (int, string) {
 		res, _ := do(t, r, http.MethodPost, "/api/cache/invalidate?"+query, header)
 		return res.StatusCode, res.Header.Get("Retry-After")
@@ -179,12 +180,12 @@ func TestInvalidateLogsEveryCall(t *testing.T) {
 	fillKeys(t, cache, "analysis:1", "analysis:2")
 	var buf bytes.Buffer
 	clock := newFakeClock()
-	r := newRouter(cache, health.Options{
+	r := mux.NewRouter()
+	health.NewWithClock(cache, health.Options{
 		AdminToken:      testToken,
 		InvalidateBurst: 1,
-		Now:             clock.Now,
 		Logger:          slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}, clock.Now).Register(r)
 
 	calls := []struct {
 		method  string

@@ -69,11 +69,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 // store.DefaultHealthTimeout, so a dead Redis delays a scrape by at most
 // that.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	s, err := c.cache.Stats(context.Background())
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.up, err)
-		return
-	}
+	s := c.cache.Stats(context.Background())
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}

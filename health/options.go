@@ -56,16 +56,12 @@ type Options struct {
 	HTTP []HTTPLayer
 
 	// Invalidator removes keys by pattern. Nil means the cache's own
-	// DeletePattern; *patterns.Patterns satisfies it too.
+	// DeletePattern; *patterns.Layer satisfies it too.
 	Invalidator Invalidator
 
 	// Logger receives one record for every call of the invalidate endpoint.
 	// Nil means slog.Default().
 	Logger *slog.Logger
-
-	// Now is the clock of the rate limit. Nil means time.Now; tests set it
-	// to move time without sleeping.
-	Now func() time.Time
 }
 
 // HTTPLayer is a response cache whose counters the API shows:
@@ -118,9 +114,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	return o
 }

@@ -87,7 +87,8 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 	for _, be := range backends() {
-		h := middleware.New(caches[be.name], middleware.Options{})(analysisHandler)
+		m := middleware.NewMiddleware(caches[be.name], middleware.Options{})
+		h := m.Handler(analysisHandler)
 		b.Run("miss/"+be.name, func(b *testing.B) {
 			// A new query per iteration: every request is a miss and a store
 			// write. Built beforehand so that the loop measures serving.
@@ -106,7 +107,7 @@ func BenchmarkServe(b *testing.B) {
 			if s := w.h.Get("Cache-Status"); !strings.HasSuffix(s, "stored") {
 				b.Fatalf("not a stored miss: %q", s)
 			}
-			_ = middleware.Invalidate(context.Background(), caches[be.name], fileA)
+			_ = m.Invalidate(context.Background(), fileA)
 		})
 	}
 }

@@ -25,7 +25,7 @@ const (
 // Reasons in the detail parameter of a bypass; implementation-specific per
 // RFC 9211, meant for whoever debugs a miss.
 const (
-	detailKey          = "key"            // no valid file hash, or a query that cannot be normalised
+	detailKey          = "key"            // an empty KeyFunc value, or a query that cannot be normalised
 	detailHeader       = "header"         // credentials or a header in BypassHeaders
 	detailUpgrade      = "upgrade"        // a protocol switch, never cached
 	detailRange        = "range"          // a partial request on a miss

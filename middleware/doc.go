@@ -1,6 +1,7 @@
-// Package middleware caches net/http handler responses in a [store.Cache]
-// under EMG keys, so that a service serves a repeated request for an EMG
-// file's analysis from memory instead of recomputing it:
+// Package middleware caches net/http handler responses in a [store.Cache],
+// so that a service serves a repeated request from memory instead of
+// recomputing it. Its zero [Options] fit the EMG service, whose analysis
+// route is keyed by a file hash:
 //
 //	cache, err := store.Open(ctx, store.ConfigFromEnv())
 //	...
@@ -8,10 +9,10 @@
 //	mux.Handle("GET /api/emg/analysis/{file_hash}", mw(analysisHandler))
 //
 // [New] returns a plain func(http.Handler) http.Handler and imports no
-// router. The file hash comes from [Options.KeyFunc]; the default reads the
-// file_hash wildcard of a ServeMux pattern, and a one-line KeyFunc adapts
-// gorilla/mux (mux.Vars(r)["file_hash"]), chi (chi.URLParam(r, "file_hash"))
-// or any other router.
+// router. What a request is about comes from [Options.KeyFunc], any
+// string; the default reads the file_hash wildcard of a ServeMux pattern,
+// and a one-line KeyFunc adapts gorilla/mux (mux.Vars(r)["file_hash"]), chi
+// (chi.URLParam(r, "file_hash")) or any other router.
 //
 // # Keys
 //
@@ -22,14 +23,15 @@
 // response names in Vary. As HTTP caches do, the base key of a URI whose
 // responses carry Vary holds a small vary record listing those headers, and
 // each set of their values has a key of its own. The [KeyFunc] value groups
-// keys: a hex file hash gives emg_analysis:{file_hash}:{digest}, any other
-// string http_response:{its SHA-256}:{digest}, and an empty one sends the
-// request to the handler uncached. Every key of a group also covers the
-// version of the group's namespace (store.FileNamespace for a file hash):
-// [Invalidate] and [InvalidateKey], and every successful POST, PUT, PATCH
-// or DELETE through the middleware, replace it, which orphans every
-// response of the group in one write, including one that a fill running at
-// that moment stores afterwards.
+// keys: {Options.KeyPrefix}{value}:{digest} (emg_analysis:{file_hash}:{digest}
+// by default; a value that is long or holds unusual bytes is hashed first),
+// and an empty one sends the request to the handler uncached. Every key of
+// a group also covers the version of the value's namespace,
+// {Options.NamespacePrefix}{value} (emg_file:{file_hash} by default, shared
+// with the file's other cached data): [Middleware.Invalidate], and every
+// successful POST, PUT, PATCH or DELETE through the middleware, replace it,
+// which orphans every response of the group in one write, including one
+// that a fill running at that moment stores afterwards.
 //
 // # Two semantics
 //

@@ -25,9 +25,9 @@ func Example() {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"file":%q,"rms_mv":0.42}`, r.PathValue("file_hash")[:8])
 	})
-	mw := middleware.New(cache, middleware.Options{TTL: time.Hour})
+	mw := middleware.NewMiddleware(cache, middleware.Options{TTL: time.Hour})
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/emg/analysis/{file_hash}", mw(analysis))
+	mux.Handle("GET /api/emg/analysis/{file_hash}", mw.Handler(analysis))
 
 	const hash = "9e107d9d372bb6826bd81d3542a419d6"
 	for range 2 {
@@ -38,7 +38,7 @@ func Example() {
 	}
 
 	// The file was re-analysed: drop what is cached for it.
-	if err := middleware.Invalidate(ctx, cache, hash); err != nil {
+	if err := mw.Invalidate(ctx, hash); err != nil {
 		fmt.Println(err)
 	}
 	w := httptest.NewRecorder()

@@ -8,35 +8,35 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-
-	"github.com/emgcache/emgcache/store"
 )
 
-// Key layout. Every response of one KeyFunc value lives under one group
-// prefix, so that Invalidate finds all of them with one pattern. A value that
-// is an EMG file hash keeps the EMG layout:
+// Key layout. Every response of one KeyFunc value v lives under one group
+// prefix, and every key of the group carries the version of one namespace:
 //
-//	emg_analysis:{hash}:{base}        the response to a URI, or its vary record
-//	emg_analysis:{hash}:{variant}     the response for one set of values of the
-//	                                  request headers the vary record names
+//	{KeyPrefix}{v}:{base}      the response to a URI, or its vary record
+//	{KeyPrefix}{v}:{variant}   the response for one set of values of the
+//	                           request headers the vary record names
+//	{NamespacePrefix}{v}       the namespace (store.Cache.NamespaceVersion)
 //
-// Any other value v is hashed into the group, so that no byte of it reaches
-// the key or a SCAN pattern: http_response:{first 128 bits of SHA-256(v) in
-// hex}:{base}, and so on.
+// With the default prefixes and KeyFunc, that is the EMG layout:
+// emg_analysis:{file_hash}:{digest} under the namespace emg_file:{file_hash},
+// which patterns.Layer.VersionedKey shares for the file's metadata. A value
+// that is not plain (empty, over maxPlainValue bytes, or a byte outside
+// '!'..'~', or '#') is replaced by '#' and the hex of the first 128 bits of
+// its SHA-256, so that no byte of it reaches a key and keys stay short; the
+// '#' keeps a hashed value apart from every plain one.
 //
 // base and variant are 32 hex digits: the first 128 bits of a SHA-256 of a
 // length-prefixed encoding of what makes responses differ, which includes
-// the version of the value's namespace: store.FileNamespace for a file
-// hash (shared with patterns.Patterns' keys of the file's analysis and
-// metadata), the group without its ':' for any other value. Invalidate,
-// InvalidateKey and every successful unsafe method replace that version,
-// so every key of the group changes at once: one write, whatever the cache
-// holds, and a fill that computed its key before lands where nobody reads. The encoding is
-// injective (every field carries its length, every list its count), so two
-// requests share a key only if they agree on every part of it or SHA-256
-// collides; 128 bits leave a second preimage (one request aimed at another's
-// key) out of reach. A keyed hash would save nothing measurable and would
-// have to be shared by every process of a service.
+// the namespace's version. Invalidate and every successful unsafe method
+// replace that version, so every key of the group changes at once: one
+// write, whatever the cache holds, and a fill that computed its key before
+// lands where nobody reads. The encoding is injective (every field carries
+// its length, every list its count), so two requests share a key only if
+// they agree on every part of it or SHA-256 collides; 128 bits leave a
+// second preimage (one request aimed at another's key) out of reach. A
+// keyed hash would save nothing measurable and would have to be shared by
+// every process of a service.
 
 // keyVersion starts every encoded key: a change of the layout changes every
 // key, so that a new version never misreads an old entry.
@@ -53,9 +53,15 @@ const (
 // 10000.
 const maxQueryParams = 1000
 
-// HTTPResponsePrefix starts the keys of responses whose KeyFunc value is
-// not an EMG file hash.
-const HTTPResponsePrefix = "http_response:"
+// maxPlainValue is the longest KeyFunc value used as is in keys: a
+// SHA-512 in hex fits.
+const maxPlainValue = 128
+
+// maxPrefix bounds KeyPrefix, so that a key is built on the stack.
+const maxPrefix = 64
+
+// maxGroup is the longest group: the prefix, a value and its ':'.
+const maxGroup = maxPrefix + maxPlainValue + 1
 
 // groupDomain separates the hash of a KeyFunc value from the key digests.
 const groupDomain = "group"
@@ -71,41 +77,59 @@ type requestKey struct {
 }
 
 // group is the prefix shared by every key of the request's KeyFunc value:
-// emg_analysis:{hash}: or http_response:{hex}:.
+// {KeyPrefix}{value}:.
 func (k *requestKey) group() string { return k.base[:len(k.base)-2*len(digest{})] }
 
-// appendGroup appends the key prefix of a KeyFunc value, or returns false
-// for "".
-func appendGroup(dst []byte, v string) ([]byte, bool) {
+// plain reports whether a KeyFunc value goes into keys as it is.
+func plain(v string) bool {
+	if v == "" || len(v) > maxPlainValue {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < '!' || c > '~' || c == '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendValue appends v as keys hold it: itself when plain, else '#' and
+// the hex of its digest. It returns false for "".
+func appendValue(dst []byte, v string) ([]byte, bool) {
 	if v == "" {
 		return dst, false
 	}
-	if h, ok := fileHash(v); ok {
-		dst = append(dst, store.AnalysisPrefix...)
-		dst = append(dst, h...)
-		return append(dst, ':'), true
+	if plain(v) {
+		return append(dst, v...), true
 	}
 	var stack [128]byte
 	in := appendField(stack[:0], keyVersion)
 	in = appendField(in, groupDomain)
 	in = append(in, v...)
 	d := sum(in)
-	dst = append(dst, HTTPResponsePrefix...)
-	dst = hex.AppendEncode(dst, d[:])
+	dst = append(dst, '#')
+	return hex.AppendEncode(dst, d[:]), true
+}
+
+// appendGroup appends the key prefix of a KeyFunc value, or returns false
+// for "".
+func appendGroup(dst []byte, prefix, v string) ([]byte, bool) {
+	dst = append(dst, prefix...)
+	dst, ok := appendValue(dst, v)
+	if !ok {
+		return dst, false
+	}
 	return append(dst, ':'), true
 }
 
 // namespaceFor returns the namespace whose version is in every key of a
 // KeyFunc value, or false for "".
-func namespaceFor(v string) (string, bool) {
-	if h, ok := fileHash(v); ok {
-		return store.FilePrefix + h, true
-	}
-	b, ok := appendGroup(nil, v)
+func (c *config) namespaceFor(v string) (string, bool) {
+	b, ok := appendValue([]byte(c.nsPrefix), v)
 	if !ok {
 		return "", false
 	}
-	return string(b[:len(b)-1]), true
+	return string(b), true
 }
 
 // keyFor returns the base key of r for the KeyFunc value v, whose
@@ -114,22 +138,22 @@ func namespaceFor(v string) (string, bool) {
 // parameters): net/url would drop parts of such a query, and a key must
 // never merge two requests a handler may tell apart. host, when not "",
 // replaces the request's Host (Options.CanonicalHost).
-func keyFor(r *http.Request, v, ns, version string, keyHeaders []string, host string) (requestKey, bool) {
+func keyFor(r *http.Request, prefix, v, ns, version string, keyHeaders []string, host string) (requestKey, bool) {
 	var stack [512]byte
 	base, ok := appendBaseInput(stack[:0], r, keyHeaders, host)
 	if !ok {
 		return requestKey{}, false
 	}
-	return keyFromBaseInput(v, ns, version, base)
+	return keyFromBaseInput(prefix, v, ns, version, base)
 }
 
 // keyFromBaseInput is keyFor from the request's base input, as
 // appendBaseInput wrote it.
-func keyFromBaseInput(v, ns, version string, base []byte) (requestKey, bool) {
+func keyFromBaseInput(prefix, v, ns, version string, base []byte) (requestKey, bool) {
 	var stack [512]byte
 	d := sum(append(appendField(stack[:0], version), base...))
-	var kb [len(store.AnalysisPrefix) + 128 + 1 + 2*len(digest{})]byte
-	b, ok := appendGroup(kb[:0], v)
+	var kb [maxGroup + 2*len(digest{})]byte
+	b, ok := appendGroup(kb[:0], prefix, v)
 	if !ok {
 		return requestKey{}, false
 	}
@@ -256,25 +280,8 @@ func sum(in []byte) digest {
 
 // digestKey returns {group}{hex of d} in one allocation.
 func digestKey(group string, d digest) string {
-	var stack [len(store.AnalysisPrefix) + 128 + 1 + 2*len(digest{})]byte
+	var stack [maxGroup + 2*len(digest{})]byte
 	b := append(stack[:0], group...)
 	b = hex.AppendEncode(b, d[:])
 	return string(b)
-}
-
-// fileHash checks h like store.ValidateFileHash and returns it in lower
-// case, without allocating when it already is.
-func fileHash(h string) (string, bool) {
-	switch len(h) {
-	case 32, 40, 64, 128:
-	default:
-		return "", false
-	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			v, err := store.ValidateFileHash(h)
-			return v, err == nil
-		}
-	}
-	return h, true
 }

@@ -128,8 +128,8 @@ func FuzzKey(f *testing.F) {
 		}
 		m1, c1 := meaningOf(r1)
 		m2, c2 := meaningOf(r2)
-		key1, got1 := keyFor(r1, testHash, "ns", testVersion, keyed, "")
-		key2, got2 := keyFor(r2, testHash, "ns", testVersion, keyed, "")
+		key1, got1 := keyFor(r1, DefaultKeyPrefix, testHash, "ns", testVersion, keyed, "")
+		key2, got2 := keyFor(r2, DefaultKeyPrefix, testHash, "ns", testVersion, keyed, "")
 		require.Equal(t, c1, got1, "request 1 cacheable")
 		require.Equal(t, c2, got2, "request 2 cacheable")
 		if !c1 || !c2 {
@@ -149,30 +149,32 @@ func FuzzKey(f *testing.F) {
 	})
 }
 
-func TestFileHash(t *testing.T) {
+func TestPlainValue(t *testing.T) {
 	cases := []struct {
-		in, want string
-		ok       bool
+		name, in string
+		plain    bool
 	}{
-		{testHash, testHash, true},
-		{strings.ToUpper(testHash), testHash, true},
-		{strings.Repeat("a", 40), strings.Repeat("a", 40), true},
-		{strings.Repeat("a", 64), strings.Repeat("a", 64), true},
-		{strings.Repeat("a", 128), strings.Repeat("a", 128), true},
-		{strings.Repeat("a", 33), "", false},
-		{strings.Repeat("g", 32), "", false},
-		{"", "", false},
+		{"hex hash", testHash, true},
+		{"sha512", strings.Repeat("a", 128), true},
+		{"path", "/api/emg/analysis/x", true},
+		{"glob bytes", "a*b?[c]", true},
+		{"empty", "", false},
+		{"too long", strings.Repeat("a", 129), false},
+		{"space", "a b", false},
+		{"newline", "a\nb", false},
+		{"hash marker", "#0123", false},
+		{"non-ASCII", "caf\u00e9", false},
 	}
 	for _, tc := range cases {
-		got, ok := fileHash(tc.in)
-		assert.Equal(t, tc.ok, ok, tc.in)
-		assert.Equal(t, tc.want, got, tc.in)
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.plain, plain(tc.in))
+		})
 	}
 }
 
 func TestKeyForAllocations(t *testing.T) {
 	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/api/emg/analysis/" + testHash, RawQuery: "window=50&channel=EMG1"}, Header: http.Header{}}
-	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, testHash, "ns", testVersion, nil, "") })
+	allocs := testing.AllocsPerRun(100, func() { _, _ = keyFor(r, DefaultKeyPrefix, testHash, "ns", testVersion, nil, "") })
 	assert.LessOrEqual(t, allocs, 1.0, "only the key string")
 }
 
@@ -180,24 +182,43 @@ const testVersion = "0123456789abcdef01234567"
 
 func TestKeyForVersion(t *testing.T) {
 	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/api/emg/analysis/" + testHash}, Header: http.Header{}}
-	k1, ok := keyFor(r, testHash, "ns", testVersion, nil, "")
+	k1, ok := keyFor(r, DefaultKeyPrefix, testHash, "ns", testVersion, nil, "")
 	require.True(t, ok)
-	k2, ok := keyFor(r, testHash, "ns", "fedcba9876543210fedcba98", nil, "")
+	k2, ok := keyFor(r, DefaultKeyPrefix, testHash, "ns", "fedcba9876543210fedcba98", nil, "")
 	require.True(t, ok)
-	again, _ := keyFor(r, testHash, "ns", testVersion, nil, "")
+	again, _ := keyFor(r, DefaultKeyPrefix, testHash, "ns", testVersion, nil, "")
 	assert.Equal(t, k1.base, again.base)
 	assert.NotEqual(t, k1.base, k2.base, "a new version changes every key of the namespace")
 	assert.NotEqual(t, variantKey(&k1, testRecord, r.Header), variantKey(&k2, testRecord, r.Header))
 }
 
 func TestNamespaceFor(t *testing.T) {
-	ns, ok := namespaceFor(strings.ToUpper(testHash))
+	c := config{nsPrefix: DefaultNamespacePrefix}
+	ns, ok := c.namespaceFor(testHash)
 	require.True(t, ok)
-	assert.Equal(t, "emg_file:"+testHash, ns, "a file hash shares the file's namespace with patterns")
-	other, ok := namespaceFor("/some/path")
+	assert.Equal(t, "emg_file:"+testHash, ns, "by default a file hash shares the file's namespace with patterns")
+
+	c.nsPrefix = "doc:"
+	ns, ok = c.namespaceFor("/some/path")
 	require.True(t, ok)
-	assert.True(t, strings.HasPrefix(other, HTTPResponsePrefix))
-	assert.NotContains(t, other, "/some/path")
-	_, ok = namespaceFor("")
+	assert.Equal(t, "doc:/some/path", ns, "a plain value is used as it is")
+
+	long := strings.Repeat("x", 200)
+	hashed, ok := c.namespaceFor(long)
+	require.True(t, ok)
+	assert.Regexp(t, `^doc:#[0-9a-f]{32}$`, hashed, "any other value is hashed")
+	assert.NotEqual(t, hashed, func() string { s, _ := c.namespaceFor(long + "y"); return s }())
+	_, ok = c.namespaceFor("")
 	assert.False(t, ok)
+}
+
+func TestKeyForPrefix(t *testing.T) {
+	r := &http.Request{Method: http.MethodGet, Host: "emg.example", URL: &url.URL{Path: "/x"}, Header: http.Header{}}
+	k, ok := keyFor(r, "doc:", "/x", "ns", testVersion, nil, "")
+	require.True(t, ok)
+	assert.Regexp(t, `^doc:/x:[0-9a-f]{32}$`, k.base)
+	k, ok = keyFor(r, "doc:", "a b", "ns", testVersion, nil, "")
+	require.True(t, ok)
+	assert.Regexp(t, `^doc:#[0-9a-f]{32}:[0-9a-f]{32}$`, k.base, "a value that is not plain never reaches the key")
+	assert.Equal(t, k.group()+"", k.base[:len(k.base)-32])
 }

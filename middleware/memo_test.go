@@ -98,11 +98,11 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	}
 	want := func(r *http.Request) requestKey {
 		t.Helper()
-		ns, ok := namespaceFor(testHash)
+		ns, ok := m.cfg.namespaceFor(testHash)
 		require.True(t, ok)
 		version, err := cache.NamespaceVersion(ctx, ns)
 		require.NoError(t, err)
-		k, ok := keyFor(r, testHash, ns, version, m.cfg.keyHeaders, m.cfg.host)
+		k, ok := keyFor(r, m.cfg.keyPrefix, testHash, ns, version, m.cfg.keyHeaders, m.cfg.host)
 		require.True(t, ok)
 		return k
 	}
@@ -121,7 +121,7 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	}
 	r := req(path, "")
 	before, _, _ := m.key(r.Context(), r)
-	require.NoError(t, Invalidate(ctx, cache, testHash))
+	require.NoError(t, m.Invalidate(ctx, testHash))
 	after, _, _ := m.key(r.Context(), r)
 	assert.NotEqual(t, before.base, after.base)
 	assert.NotEqual(t, before.version, after.version)

@@ -18,12 +18,12 @@ import (
 	"github.com/emgcache/emgcache/store"
 )
 
-// New returns a middleware that serves GET and HEAD requests for an EMG
-// file from cache and stores the handler's cacheable responses. See the
-// package documentation for what is stored and when the cache is bypassed.
-// New panics if cache is nil or opts is invalid; the returned function
-// panics if given a nil handler. It is NewMiddleware(cache, opts).Handler,
-// for callers that need neither Stats nor Close.
+// New returns a middleware that serves GET and HEAD requests from cache and
+// stores the handler's cacheable responses. See the package documentation
+// for what is stored and when the cache is bypassed. New panics if cache
+// is nil or opts is invalid; the returned function panics if given a nil
+// handler. It is NewMiddleware(cache, opts).Handler, for callers that need
+// neither Invalidate, Stats nor Close.
 func New(cache *store.Cache, opts Options) func(http.Handler) http.Handler {
 	return NewMiddleware(cache, opts).Handler
 }
@@ -253,7 +253,7 @@ func (m *Middleware) key(ctx context.Context, r *http.Request) (k requestKey, st
 	var ns string
 	if memo != nil {
 		ns = memo.key.ns
-	} else if ns, ok = namespaceFor(v); !ok {
+	} else if ns, ok = m.cfg.namespaceFor(v); !ok {
 		return requestKey{}, false, false
 	}
 	version, err := m.cache.NamespaceVersion(ctx, ns)
@@ -263,7 +263,7 @@ func (m *Middleware) key(ctx context.Context, r *http.Request) (k requestKey, st
 	if memo != nil && memo.key.version == version {
 		return memo.key, err == nil, true
 	}
-	if k, ok = keyFromBaseInput(v, ns, version, in[n:]); !ok {
+	if k, ok = keyFromBaseInput(m.cfg.keyPrefix, v, ns, version, in[n:]); !ok {
 		return requestKey{}, false, false
 	}
 	slot.Store(&memoKey{input: string(in), key: k})
@@ -313,11 +313,13 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) 
 // and the middleware's own Stats say what became of them.
 func (m *Middleware) lookup(ctx context.Context, r *http.Request, k *requestKey, counted bool) lookupResult {
 	lk := lookupResult{fwd: fwdURIMiss, key: k.base}
-	read := m.cache.Peek
+	var v string
+	var err error
 	if counted {
-		read = m.cache.GetString
+		v, err = m.cache.GetString(ctx, k.base)
+	} else {
+		v, err = m.cache.Uncounted().GetString(ctx, k.base)
 	}
-	v, err := read(ctx, k.base)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			m.report(r, fmt.Errorf("middleware: lookup: %w", err))
@@ -333,7 +335,7 @@ func (m *Middleware) lookup(ctx context.Context, r *http.Request, k *requestKey,
 			return lk
 		}
 		lk.fwd, lk.key, lk.record = fwdVaryMiss, variantKey(k, rec, r.Header), rec
-		if v, err = m.cache.Peek(ctx, lk.key); err != nil {
+		if v, err = m.cache.Uncounted().GetString(ctx, lk.key); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				m.report(r, fmt.Errorf("middleware: lookup: %w", err))
 				lk.fwd = fwdMiss
@@ -708,7 +710,7 @@ func (m *Middleware) put(ctx context.Context, r *http.Request, k *requestKey, re
 // exactly names. A concurrent fill of another variant may have written it
 // since the lookup; writing a new one would orphan that fill's variant.
 func (m *Middleware) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
-	v, err := m.cache.Peek(ctx, k.base)
+	v, err := m.cache.Uncounted().GetString(ctx, k.base)
 	if err != nil || len(v) == 0 || v[0] != kindVary {
 		return nil
 	}
@@ -776,7 +778,7 @@ func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var spaces []string
-	if ns, ok := namespaceFor(m.cfg.keyFunc(r)); ok {
+	if ns, ok := m.cfg.namespaceFor(m.cfg.keyFunc(r)); ok {
 		spaces = append(spaces, ns)
 	}
 	// RFC 9111 §4.4 lets a cache also invalidate the URIs in Location and
@@ -786,7 +788,7 @@ func (h *handler) serveOtherMethod(w http.ResponseWriter, r *http.Request) {
 		if u := sameHostURI(r, w.Header().Get(name)); u != nil {
 			other := r.Clone(r.Context())
 			other.URL, other.RequestURI = u, u.RequestURI()
-			if ns, ok := namespaceFor(m.cfg.keyFunc(other)); ok && !slices.Contains(spaces, ns) {
+			if ns, ok := m.cfg.namespaceFor(m.cfg.keyFunc(other)); ok && !slices.Contains(spaces, ns) {
 				spaces = append(spaces, ns)
 			}
 		}

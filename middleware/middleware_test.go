@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/store"
 )
@@ -93,7 +94,8 @@ func TestKey(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				o := &origin{}
-				h := fileRoute(middleware.New(cache, middleware.Options{})(o))
+				m := middleware.NewMiddleware(cache, middleware.Options{})
+				h := fileRoute(m.Handler(o))
 				w := get(h, http.MethodGet, tc.first)
 				require.Equal(t, http.StatusOK, w.Code)
 				w = get(h, http.MethodGet, tc.second)
@@ -105,8 +107,8 @@ func TestKey(t *testing.T) {
 					assertStatus(t, w, "fwd=*")
 					assert.EqualValues(t, 2, o.calls.Load())
 				}
-				require.NoError(t, middleware.Invalidate(context.Background(), cache, fileA))
-				require.NoError(t, middleware.Invalidate(context.Background(), cache, fileB))
+				require.NoError(t, m.Invalidate(context.Background(), fileA))
+				require.NoError(t, m.Invalidate(context.Background(), fileB))
 			})
 		}
 	})
@@ -203,7 +205,7 @@ func TestStoreTTL(t *testing.T) {
 
 		// Kept for its freshness plus the longer stale window.
 		var ttls []time.Duration
-		require.NoError(t, cache.Scan(context.Background(), store.AnalysisPrefix+fileA+":*", func(keys []string) error {
+		require.NoError(t, cache.Scan(context.Background(), emgkey.AnalysisPrefix+fileA+":*", func(keys []string) error {
 			for _, k := range keys {
 				ttl, err := cache.TTL(context.Background(), k)
 				require.NoError(t, err)
@@ -632,18 +634,21 @@ func TestInvalidate(t *testing.T) {
 			}
 			fmt.Fprintf(w, "call %d", n)
 		}}
-		h := fileRoute(middleware.New(cache, middleware.Options{})(o))
+		m := middleware.NewMiddleware(cache, middleware.Options{})
+		h := fileRoute(m.Handler(o))
 		targets := []string{analysis(fileA), analysis(fileA) + "/summary", analysis(fileA) + "?vary=1", analysis(strings.ToUpper(fileA))}
 		for _, target := range targets {
 			get(h, http.MethodGet, target)
 			assertStatus(t, get(h, http.MethodGet, target), "hit*")
 		}
 		get(h, http.MethodGet, analysis(fileB))
-		bare, err := store.AnalysisKey(fileA)
+		bare, err := emgkey.Analysis(fileA)
 		require.NoError(t, err)
 		require.NoError(t, cache.Set(ctx, bare, []byte("cache-aside value"), time.Hour))
 
-		require.NoError(t, middleware.Invalidate(ctx, cache, strings.ToUpper(fileA)))
+		// The default KeyFunc gives both spellings of the hash one value,
+		// the lower-case one, which is what Invalidate takes.
+		require.NoError(t, m.Invalidate(ctx, fileA))
 
 		for _, target := range targets {
 			assertStatus(t, get(h, http.MethodGet, target), "fwd=uri-miss*")
@@ -655,9 +660,9 @@ func TestInvalidate(t *testing.T) {
 	})
 }
 
-func TestInvalidateRejectsBadHash(t *testing.T) {
-	cache := openCache(t, store.Config{})
-	err := middleware.Invalidate(context.Background(), cache, "not-a-hash")
+func TestInvalidateRejectsEmptyValue(t *testing.T) {
+	m := middleware.NewMiddleware(openCache(t, store.Config{}), middleware.Options{})
+	err := m.Invalidate(context.Background(), "")
 	assert.ErrorIs(t, err, store.ErrInvalidKey)
 }
 
@@ -671,12 +676,13 @@ func TestInvalidateDuringFill(t *testing.T) {
 			}
 			fmt.Fprintf(w, "call %d", n)
 		}}
-		h := fileRoute(middleware.New(cache, middleware.Options{})(o))
+		m := middleware.NewMiddleware(cache, middleware.Options{})
+		h := fileRoute(m.Handler(o))
 
 		done := make(chan *httptest.ResponseRecorder)
 		go func() { done <- get(h, http.MethodGet, analysis(fileA)) }()
 		<-started
-		require.NoError(t, middleware.Invalidate(context.Background(), cache, fileA))
+		require.NoError(t, m.Invalidate(context.Background(), fileA))
 		close(release)
 		assert.Equal(t, "call 1", (<-done).Body.String())
 
@@ -782,30 +788,60 @@ func TestKeyFuncAnyString(t *testing.T) {
 	for _, tc := range []struct {
 		value, prefix string
 	}{
-		{"abc", middleware.HTTPResponsePrefix},
-		{fileA[:31], middleware.HTTPResponsePrefix},
-		{strings.Repeat("g", 32), middleware.HTTPResponsePrefix},
-		{"../" + fileA[3:] + "*?[", middleware.HTTPResponsePrefix},
-		{strings.ToUpper(fileA), store.AnalysisPrefix + fileA + ":"},
+		{"abc", "emg_analysis:abc:"},
+		{fileA[:31], "emg_analysis:" + fileA[:31] + ":"},
+		{"../" + fileA[3:] + "*?[", "emg_analysis:../" + fileA[3:] + "*?[:"},
+		{strings.ToUpper(fileA), "emg_analysis:" + strings.ToUpper(fileA) + ":"},
+		{"a value with spaces", "emg_analysis:#"},
+		{"#" + fileA, "emg_analysis:#"},
+		{strings.Repeat("x", 129), "emg_analysis:#"},
 	} {
 		t.Run(fmt.Sprintf("%q", tc.value), func(t *testing.T) {
 			cache := openCache(t, store.Config{})
 			o := &origin{}
-			h := middleware.New(cache, middleware.Options{KeyFunc: func(*http.Request) string { return tc.value }})(o)
+			m := middleware.NewMiddleware(cache, middleware.Options{KeyFunc: func(*http.Request) string { return tc.value }})
+			h := m.Handler(o)
 			assertStatus(t, get(h, http.MethodGet, "/anything"), "fwd=uri-miss; fwd-status=200; stored")
 			assertStatus(t, get(h, http.MethodGet, "/anything"), "hit*")
 			assert.EqualValues(t, 1, o.calls.Load())
 			keys := storedKeys(t, cache)
 			require.Len(t, keys, 1)
 			assert.True(t, strings.HasPrefix(keys[0], tc.prefix), keys[0])
-			assert.NotContains(t, keys[0], "*", "no byte of the value reaches the key")
+			if strings.HasSuffix(tc.prefix, "#") {
+				assert.NotContains(t, keys[0], tc.value[1:], "no byte of a value that is not plain reaches the key")
+			}
 
-			require.NoError(t, middleware.InvalidateKey(t.Context(), cache, tc.value))
+			require.NoError(t, m.Invalidate(t.Context(), tc.value))
 			assertStatus(t, get(h, http.MethodGet, "/anything"), "fwd=uri-miss; fwd-status=200; stored")
 		})
 	}
-	err := middleware.InvalidateKey(t.Context(), openCache(t, store.Config{}), "")
-	assert.ErrorIs(t, err, store.ErrInvalidKey)
+}
+
+func TestKeyAndNamespacePrefixes(t *testing.T) {
+	ctx := t.Context()
+	cache := openCache(t, store.Config{})
+	o := &origin{}
+	m := middleware.NewMiddleware(cache, middleware.Options{
+		KeyFunc:         func(r *http.Request) string { return r.URL.Path },
+		KeyPrefix:       "page:",
+		NamespacePrefix: "site:",
+	})
+	h := m.Handler(o)
+	assertStatus(t, get(h, http.MethodGet, "/a"), "fwd=uri-miss; fwd-status=200; stored")
+	assertStatus(t, get(h, http.MethodGet, "/b"), "fwd=uri-miss; fwd-status=200; stored")
+	keys := storedKeys(t, cache)
+	require.Len(t, keys, 2)
+	for _, k := range keys {
+		assert.Regexp(t, `^page:/[ab]:[0-9a-f]{32}$`, k)
+	}
+	// The namespace is {NamespacePrefix}{value}: one write of it from
+	// outside the middleware drops the value's responses, and only those.
+	require.NoError(t, cache.InvalidateNamespace(ctx, "site:/a"))
+	assertStatus(t, get(h, http.MethodGet, "/a"), "fwd=uri-miss; fwd-status=200; stored")
+	assertStatus(t, get(h, http.MethodGet, "/b"), "hit*")
+	assert.Panics(t, func() {
+		middleware.NewMiddleware(cache, middleware.Options{KeyPrefix: strings.Repeat("p", 65)})
+	})
 }
 
 func TestQueryThatCannotBeNormalisedBypasses(t *testing.T) {
@@ -895,7 +931,7 @@ func TestCorruptEntryIsAMiss(t *testing.T) {
 			mu.Unlock()
 		}})(o))
 		get(h, http.MethodGet, analysis(fileA))
-		require.NoError(t, cache.Scan(ctx, store.AnalysisPrefix+fileA+":*", func(keys []string) error {
+		require.NoError(t, cache.Scan(ctx, emgkey.AnalysisPrefix+fileA+":*", func(keys []string) error {
 			for _, k := range keys {
 				require.NoError(t, cache.Set(ctx, k, []byte("e\x01garbage"), time.Hour))
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/middleware/internal/httpcache"
 	"github.com/emgcache/emgcache/store"
 )
@@ -25,25 +26,36 @@ const (
 	// as in "GET /api/emg/analysis/{file_hash}".
 	DefaultPathValue = "file_hash"
 
+	// DefaultKeyPrefix starts the keys of stored responses when
+	// Options.KeyPrefix is "": the EMG analysis family, so that the
+	// default layout is emg_analysis:{file_hash}:{digest}.
+	DefaultKeyPrefix = emgkey.AnalysisPrefix
+
+	// DefaultNamespacePrefix starts the namespace of a KeyFunc value when
+	// Options.NamespacePrefix is "": the EMG file namespace,
+	// emg_file:{file_hash}, which a file's other cached data shares.
+	DefaultNamespacePrefix = emgkey.FilePrefix
+
 	// DefaultName is how this cache names itself in the Cache-Status header
 	// (RFC 9211).
 	DefaultName = "emgcache"
 )
 
-// KeyFunc returns what a request is about, which groups its stored
-// responses for Invalidate: by default the file hash the router captured
-// (r.PathValue("file_hash") for a ServeMux, mux.Vars(r)["file_hash"] for
-// gorilla/mux, chi.URLParam(r, "file_hash") for chi). A value that is a hex
-// file hash is stored under the EMG layout (emg_analysis:{hash}:...); any
-// other non-empty string under http_response:{hash of the value}:..., and
-// InvalidateKey removes it. An empty string sends the request to the handler
-// uncached. The value only groups keys: the key itself always covers the
-// URI (see the package documentation).
+// KeyFunc returns what a request is about, any string: its stored
+// responses are grouped by it, under {KeyPrefix}{value}:..., and
+// Middleware.Invalidate with the same value drops all of them. By default
+// it is the file hash the router captured (r.PathValue("file_hash") for a
+// ServeMux, mux.Vars(r)["file_hash"] for gorilla/mux, chi.URLParam(r,
+// "file_hash") for chi). A value of up to 128 printable ASCII bytes
+// without '#' goes into keys as it is; any other is replaced by a hash of
+// it. An empty string sends the request to the handler uncached. The value
+// only groups keys: the key itself always covers the URI (see the package
+// documentation).
 //
 // A KeyFunc runs on every request, hits included, and its cost is added
 // to every hit: one that returns a value the router already captured
-// (PathValue, mux.Vars, chi.URLParam) costs a map or slice lookup, and a
-// value that is already a lower-case hex hash costs nothing more; the
+// (PathValue, mux.Vars, chi.URLParam) costs a map or slice lookup, and
+// a value that goes into keys as it is costs nothing more; the
 // middleware remembers the key of each value and URI it has seen
 // recently. One that computes its value (hashes the path, parses a
 // token, reads a database) pays that on every hit, where a whole hit
@@ -91,6 +103,17 @@ const DefaultRevalidationWindow = time.Hour
 // before it calls the handler.
 func PathValue(name string) KeyFunc {
 	return func(r *http.Request) string { return r.PathValue(name) }
+}
+
+// fileHashValue is the default KeyFunc: the DefaultPathValue wildcard, in
+// lower case when it is a hex file hash (emgkey.FileHash), so that both
+// spellings of a hash share their responses; any other value as it is.
+func fileHashValue(r *http.Request) string {
+	v := r.PathValue(DefaultPathValue)
+	if h, err := emgkey.FileHash(v); err == nil {
+		return h
+	}
+	return v
 }
 
 // DefaultBypassHeaders returns the request headers used when
@@ -158,13 +181,27 @@ var cacheableStatuses = []int{
 	http.StatusNotImplemented,
 }
 
-// Options configure New. The zero value is a working configuration: the
-// file hash from the "file_hash" path value, a one-hour TTL, bodies up to
-// 8 MiB, no stale serving.
+// Options configure New. The zero value is a working configuration for the
+// EMG service: the file hash from the "file_hash" path value, keys under
+// emg_analysis:{file_hash}, a one-hour TTL, bodies up to 8 MiB, no stale
+// serving.
 type Options struct {
-	// KeyFunc returns the file hash of a request. Nil means
-	// PathValue(DefaultPathValue).
+	// KeyFunc returns what a request is about, which groups its stored
+	// responses. Nil means the DefaultPathValue wildcard of a ServeMux
+	// pattern, in lower case when it is a hex file hash.
 	KeyFunc KeyFunc
+
+	// KeyPrefix starts the key of every stored response: {KeyPrefix}
+	// {KeyFunc value}:{digest}, behind the cache's own Config.KeyPrefix. It
+	// is at most 64 bytes. "" means DefaultKeyPrefix.
+	KeyPrefix string
+
+	// NamespacePrefix and the KeyFunc value name the namespace whose
+	// version every key of the value carries (store.Cache.NamespaceVersion):
+	// Invalidate and every successful unsafe method replace it. Other data
+	// cached under the same namespace (patterns.Layer.VersionedKey) is
+	// invalidated with it. "" means DefaultNamespacePrefix.
+	NamespacePrefix string
 
 	// TTL is the longest a stored response is fresh. A response's
 	// Cache-Control s-maxage or max-age (or its Expires) can make it
@@ -281,6 +318,8 @@ type Options struct {
 // config is Options resolved against the defaults and the cache.
 type config struct {
 	keyFunc          KeyFunc
+	keyPrefix        string
+	nsPrefix         string
 	ttl, swr, sie    time.Duration
 	maxBody          int
 	maxEntry         int
@@ -316,6 +355,8 @@ func newConfig(cache *store.Cache, opts Options) config {
 	}
 	c := config{
 		keyFunc:    opts.KeyFunc,
+		keyPrefix:  opts.KeyPrefix,
+		nsPrefix:   opts.NamespacePrefix,
 		ttl:        opts.TTL,
 		swr:        opts.StaleWhileRevalidate,
 		sie:        opts.StaleIfError,
@@ -355,7 +396,16 @@ func newConfig(cache *store.Cache, opts Options) config {
 		c.budget = opts.CacheBudget
 	}
 	if c.keyFunc == nil {
-		c.keyFunc = PathValue(DefaultPathValue)
+		c.keyFunc = fileHashValue
+	}
+	if c.keyPrefix == "" {
+		c.keyPrefix = DefaultKeyPrefix
+	}
+	if len(c.keyPrefix) > maxPrefix {
+		panic(fmt.Sprintf("middleware: KeyPrefix of %d bytes, over %d", len(c.keyPrefix), maxPrefix))
+	}
+	if c.nsPrefix == "" {
+		c.nsPrefix = DefaultNamespacePrefix
 	}
 	if c.ttl == 0 {
 		c.ttl = DefaultTTL

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/store"
 	"github.com/emgcache/emgcache/store/storetest"
@@ -44,7 +45,7 @@ func assertNeverStored(t *testing.T, respond func(w http.ResponseWriter, r *http
 func assertNoKeys(t *testing.T, cache *store.Cache, hash string) {
 	t.Helper()
 	var keys []string
-	require.NoError(t, cache.Scan(context.Background(), store.AnalysisPrefix+hash+":*", func(ks []string) error {
+	require.NoError(t, cache.Scan(context.Background(), emgkey.AnalysisPrefix+hash+":*", func(ks []string) error {
 		keys = append(keys, ks...)
 		return nil
 	}))
@@ -376,7 +377,7 @@ func TestStoreFailureNeverFailsRequest(t *testing.T) {
 			require.NoError(t, srv.Kill())
 			require.Eventually(t, func() bool {
 				_, _ = cache.Get(context.Background(), "probe")
-				s, _ := cache.Stats(context.Background())
+				s := cache.Stats(context.Background())
 				return s.Breaker == store.BreakerOpen
 			}, 10*time.Second, time.Millisecond)
 		}},

@@ -115,7 +115,7 @@ func (c *asideConfig) window(ttl time.Duration) time.Duration {
 // A panic in loader is re-raised in every caller that waited for it. The
 // only error of Aside's own is ctx's, when ctx ends before the value is
 // there.
-func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duration, loader func(ctx context.Context) (T, error), opts ...AsideOption) (T, error) {
+func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, loader func(ctx context.Context) (T, error), opts ...AsideOption) (T, error) {
 	var cfg asideConfig
 	for _, o := range opts {
 		o.apply(&cfg)
@@ -127,7 +127,7 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 		return json.Unmarshal(b, &v) == nil
 	}
 	// store.GetJSON decodes the cached value in place, without the copy
-	// that Get makes: a hit on a large analysis allocates only its result.
+	// that Get makes: a hit on a large value allocates only its result.
 	v, err := store.GetJSON[T](ctx, p.cache, key)
 	switch {
 	case err == nil:
@@ -139,7 +139,7 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 		// Rare enough to afford a second read, usually from process memory:
 		// the key is cached as absent, is being loaded (a placeholder), or
 		// holds something that is not a T.
-		s, gerr := p.cache.Peek(ctx, key)
+		s, gerr := p.cache.Uncounted().GetString(ctx, key)
 		switch {
 		case gerr == nil && isNegative([]byte(s)):
 			return zero, cachedNotFound(key)
@@ -185,7 +185,7 @@ func Aside[T any](ctx context.Context, p *Patterns, key string, ttl time.Duratio
 
 // encoder wraps loader so that it produces JSON, or the value itself when
 // it cannot be encoded (it is then returned, not cached).
-func encoder[T any](p *Patterns, key string, loader func(context.Context) (T, error)) func(context.Context) flightResult {
+func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error)) func(context.Context) flightResult {
 	return func(ctx context.Context) flightResult {
 		v, err := loader(ctx)
 		if err != nil {
@@ -225,7 +225,7 @@ const maxReloads = 3
 
 // fill is the load of a missing key, shared by this process's callers.
 // valid tells whether a value found in the cache decodes.
-func (p *Patterns) fill(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult, valid func([]byte) bool) flightResult {
+func (p *Layer) fill(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult, valid func([]byte) bool) flightResult {
 	if cfg.bypass {
 		return produce(ctx)
 	}
@@ -245,7 +245,7 @@ func (p *Patterns) fill(ctx context.Context, key string, ttl time.Duration, cfg 
 			// Something is there: a value written since our miss, another
 			// loader's placeholder, or a value that does not decode. The
 			// SetNX dropped any local copy, so this read asks Redis.
-			s, err := p.cache.Peek(ctx, key)
+			s, err := p.cache.Uncounted().GetString(ctx, key)
 			b := []byte(s)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
@@ -285,7 +285,7 @@ func (p *Patterns) fill(ctx context.Context, key string, ttl time.Duration, cfg 
 }
 
 // pause waits PollInterval, or until ctx ends.
-func (p *Patterns) pause(ctx context.Context) error {
+func (p *Layer) pause(ctx context.Context) error {
 	t := time.NewTimer(p.opts.PollInterval)
 	defer t.Stop()
 	select {
@@ -301,7 +301,7 @@ func (p *Patterns) pause(ctx context.Context) error {
 // negative marker for "not found" when asked to. invalidated reports that
 // the placeholder was gone or replaced when the value was ready: something
 // removed the key during the load, and the value may predate it.
-func (p *Patterns) loadAndSwap(ctx context.Context, key string, token []byte, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) (res flightResult, invalidated bool) {
+func (p *Layer) loadAndSwap(ctx context.Context, key string, token []byte, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) (res flightResult, invalidated bool) {
 	// A value that cost a load is worth writing even if every caller has
 	// gone meanwhile; the store bounds the write by its own timeout.
 	wctx := context.WithoutCancel(ctx)
@@ -342,7 +342,7 @@ func (p *Patterns) loadAndSwap(ctx context.Context, key string, token []byte, tt
 	return res, false
 }
 
-func (p *Patterns) unlock(ctx context.Context, lockKey string, token []byte) {
+func (p *Layer) unlock(ctx context.Context, lockKey string, token []byte) {
 	// Released even when the load's callers are gone, or the others wait
 	// for the lock to expire.
 	if _, err := p.cache.DeleteIfValue(context.WithoutCancel(ctx), lockKey, token); err != nil {
@@ -351,7 +351,7 @@ func (p *Patterns) unlock(ctx context.Context, lockKey string, token []byte) {
 }
 
 // effectiveTTL is ttl with 0 read as the cache's default.
-func (p *Patterns) effectiveTTL(ttl time.Duration) time.Duration {
+func (p *Layer) effectiveTTL(ttl time.Duration) time.Duration {
 	if ttl <= 0 {
 		return p.cache.Config().DefaultTTL
 	}

@@ -46,9 +46,9 @@ func TestAside(t *testing.T) {
 
 	cases := []struct {
 		name string
-		run  func(t *testing.T, p *patterns.Patterns, log *errorLog)
+		run  func(t *testing.T, p *patterns.Layer, log *errorLog)
 	}{
-		{"a miss loads and stores, a hit does not load", func(t *testing.T, p *patterns.Patterns, log *errorLog) {
+		{"a miss loads and stores, a hit does not load", func(t *testing.T, p *patterns.Layer, log *errorLog) {
 			var calls atomic.Int32
 			for range 3 {
 				got, err := patterns.Aside(ctx, p, "emg_analysis:aa", time.Hour, countingLoader(&calls, want, nil))
@@ -61,7 +61,7 @@ func TestAside(t *testing.T) {
 			assert.Equal(t, want, stored)
 			assert.Empty(t, log.all())
 		}},
-		{"a loader error is returned and not cached", func(t *testing.T, p *patterns.Patterns, _ *errorLog) {
+		{"a loader error is returned and not cached", func(t *testing.T, p *patterns.Layer, _ *errorLog) {
 			var calls atomic.Int32
 			for range 2 {
 				_, err := patterns.Aside(ctx, p, "k", time.Hour, countingLoader(&calls, analysis{}, errBoom))
@@ -72,7 +72,7 @@ func TestAside(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, ok, "no value, and the load's placeholder is gone")
 		}},
-		{"not found is cached with WithNegativeCache", func(t *testing.T, p *patterns.Patterns, _ *errorLog) {
+		{"not found is cached with WithNegativeCache", func(t *testing.T, p *patterns.Layer, _ *errorLog) {
 			var calls atomic.Int32
 			notFound := fmt.Errorf("file aa: %w", patterns.ErrNotFound)
 			for range 3 {
@@ -87,7 +87,7 @@ func TestAside(t *testing.T) {
 			r := p.BatchGet(ctx, []string{"k"})
 			require.ErrorIs(t, r[0].Err, patterns.ErrNotFound, "batch reads see the key as absent too")
 		}},
-		{"not found is not cached by default", func(t *testing.T, p *patterns.Patterns, _ *errorLog) {
+		{"not found is not cached by default", func(t *testing.T, p *patterns.Layer, _ *errorLog) {
 			var calls atomic.Int32
 			for range 2 {
 				_, err := patterns.Aside(ctx, p, "k", time.Hour, countingLoader(&calls, analysis{}, patterns.ErrNotFound))
@@ -95,7 +95,7 @@ func TestAside(t *testing.T) {
 			}
 			assert.Equal(t, int32(2), calls.Load())
 		}},
-		{"a value that does not decode is replaced", func(t *testing.T, p *patterns.Patterns, log *errorLog) {
+		{"a value that does not decode is replaced", func(t *testing.T, p *patterns.Layer, log *errorLog) {
 			require.NoError(t, p.Cache().Set(ctx, "k", []byte("{not json"), time.Hour))
 			var calls atomic.Int32
 			got, err := patterns.Aside(ctx, p, "k", time.Hour, countingLoader(&calls, want, nil))
@@ -108,7 +108,7 @@ func TestAside(t *testing.T) {
 			require.Len(t, log.all(), 1)
 			assert.ErrorIs(t, log.all()[0], store.ErrDecode)
 		}},
-		{"an invalid key still loads", func(t *testing.T, p *patterns.Patterns, log *errorLog) {
+		{"an invalid key still loads", func(t *testing.T, p *patterns.Layer, log *errorLog) {
 			var calls atomic.Int32
 			got, err := patterns.Aside(ctx, p, "", time.Hour, countingLoader(&calls, want, nil))
 			require.NoError(t, err)
@@ -116,7 +116,7 @@ func TestAside(t *testing.T) {
 			require.NotEmpty(t, log.all())
 			assert.ErrorIs(t, log.all()[0], store.ErrInvalidKey)
 		}},
-		{"a value JSON cannot encode is returned, not cached", func(t *testing.T, p *patterns.Patterns, log *errorLog) {
+		{"a value JSON cannot encode is returned, not cached", func(t *testing.T, p *patterns.Layer, log *errorLog) {
 			var calls atomic.Int32
 			got, err := patterns.Aside(ctx, p, "k", time.Hour, countingLoader(&calls, math.Inf(1), nil))
 			require.NoError(t, err)
@@ -126,7 +126,7 @@ func TestAside(t *testing.T) {
 			assert.False(t, ok)
 			assert.NotEmpty(t, log.all())
 		}},
-		{"a loader panic reaches the caller and leaves no lock", func(t *testing.T, p *patterns.Patterns, _ *errorLog) {
+		{"a loader panic reaches the caller and leaves no lock", func(t *testing.T, p *patterns.Layer, _ *errorLog) {
 			func() {
 				defer func() {
 					err, _ := recover().(error)
@@ -140,7 +140,7 @@ func TestAside(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 7, got)
 		}},
-		{"zero ttl means the cache's default", func(t *testing.T, p *patterns.Patterns, _ *errorLog) {
+		{"zero ttl means the cache's default", func(t *testing.T, p *patterns.Layer, _ *errorLog) {
 			var calls atomic.Int32
 			_, err := patterns.Aside(ctx, p, "k", 0, countingLoader(&calls, 1, nil))
 			require.NoError(t, err)
@@ -182,7 +182,8 @@ func TestAsideJitter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newPatterns(t, c, patterns.Options{Jitter: tc.jitter, Rand: func() float64 { return tc.rand }})
+			p := newPatterns(t, c, patterns.Options{Jitter: tc.jitter})
+			patterns.SetRand(p, func() float64 { return tc.rand })
 			key := "jitter:" + tc.name
 			_, err := patterns.Aside(ctx, p, key, time.Hour, func(context.Context) (int, error) { return 1, nil })
 			require.NoError(t, err)
@@ -213,7 +214,7 @@ func TestAsideStampedeIntegration(t *testing.T) {
 		}
 		return want, nil
 	}
-	ps := make([]*patterns.Patterns, processes)
+	ps := make([]*patterns.Layer, processes)
 	for i := range ps {
 		ps[i] = newPatterns(t, openCache(t, store.Config{URL: srv.URL(), KeyPrefix: "stampede:"}), patterns.Options{})
 	}
@@ -301,7 +302,7 @@ func TestAsideWaiterTakesOverAFailedLoadIntegration(t *testing.T) {
 	// Let it find the lock taken and poll a few times (polls are
 	// bookkeeping reads, not counted, so only the first miss shows).
 	require.Eventually(t, func() bool {
-		s, _ := p.Cache().Stats(ctx)
+		s := p.Cache().Stats(ctx)
 		return s.TotalRequests >= 1
 	}, waitFor, tick)
 	time.Sleep(4 * 5 * time.Millisecond)

@@ -12,7 +12,7 @@ import (
 )
 
 // Result is the outcome for one key of a batch read.
-type Result[T any] struct {
+type BatchResult[T any] struct {
 	Key   string
 	Value T
 	// Local reports that the value came from process memory (the
@@ -29,11 +29,11 @@ type Result[T any] struct {
 // are (pipelined; on a cluster grouped by node), and returns one Result per
 // key, in order. Keys held in the client-side cache cost no round trip.
 // One key failing does not fail the others.
-func (p *Patterns) BatchGet(ctx context.Context, keys []string) []Result[[]byte] {
+func (p *Layer) BatchGet(ctx context.Context, keys []string) []BatchResult[[]byte] {
 	res := p.cache.GetMany(ctx, keys)
-	out := make([]Result[[]byte], len(keys))
+	out := make([]BatchResult[[]byte], len(keys))
 	for i, r := range res {
-		out[i] = Result[[]byte]{Key: keys[i], Value: r.Value, Local: r.Local, Err: r.Err}
+		out[i] = BatchResult[[]byte]{Key: keys[i], Value: r.Value, Local: r.Local, Err: r.Err}
 		switch {
 		case r.Err == nil && isNegative(r.Value):
 			out[i].Value, out[i].Err = nil, cachedNotFound(keys[i])
@@ -47,11 +47,11 @@ func (p *Patterns) BatchGet(ctx context.Context, keys []string) []Result[[]byte]
 
 // BatchGetJSON is BatchGet that decodes each value into a T. A value that
 // does not decode fails its own key with store.ErrDecode.
-func BatchGetJSON[T any](ctx context.Context, p *Patterns, keys []string) []Result[T] {
+func BatchGetJSON[T any](ctx context.Context, p *Layer, keys []string) []BatchResult[T] {
 	raw := p.BatchGet(ctx, keys)
-	out := make([]Result[T], len(raw))
+	out := make([]BatchResult[T], len(raw))
 	for i, r := range raw {
-		out[i] = Result[T]{Key: r.Key, Local: r.Local, Err: r.Err}
+		out[i] = BatchResult[T]{Key: r.Key, Local: r.Local, Err: r.Err}
 		if r.Err != nil {
 			continue
 		}
@@ -69,7 +69,7 @@ func BatchGetJSON[T any](ctx context.Context, p *Patterns, keys []string) []Resu
 // batch written together does not expire together. It returns nil when
 // every item was stored, and otherwise a *BatchError naming the keys that
 // were not; the others were stored all the same.
-func (p *Patterns) BatchSet(ctx context.Context, items map[string][]byte, ttl time.Duration) error {
+func (p *Layer) BatchSet(ctx context.Context, items map[string][]byte, ttl time.Duration) error {
 	batch := make([]store.Item, 0, len(items))
 	for k, v := range items {
 		batch = append(batch, store.Item{Key: k, Value: v, TTL: p.jitter(ttl)})
@@ -79,7 +79,7 @@ func (p *Patterns) BatchSet(ctx context.Context, items map[string][]byte, ttl ti
 
 // BatchSetJSON is BatchSet for values encoded as JSON. A value that cannot
 // be encoded fails its own key.
-func BatchSetJSON[T any](ctx context.Context, p *Patterns, items map[string]T, ttl time.Duration) error {
+func BatchSetJSON[T any](ctx context.Context, p *Layer, items map[string]T, ttl time.Duration) error {
 	batch := make([]store.Item, 0, len(items))
 	var failed map[string]error
 	for k, v := range items {
@@ -96,7 +96,7 @@ func BatchSetJSON[T any](ctx context.Context, p *Patterns, items map[string]T, t
 	return p.setBatch(ctx, batch, len(items), failed)
 }
 
-func (p *Patterns) setBatch(ctx context.Context, batch []store.Item, total int, failed map[string]error) error {
+func (p *Layer) setBatch(ctx context.Context, batch []store.Item, total int, failed map[string]error) error {
 	for i, err := range p.cache.SetMany(ctx, batch) {
 		if err == nil {
 			continue

@@ -20,9 +20,9 @@ func TestBatch(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name string
-		run  func(t *testing.T, p *patterns.Patterns)
+		run  func(t *testing.T, p *patterns.Layer)
 	}{
-		{"set then get, in order, with misses and bad keys per key", func(t *testing.T, p *patterns.Patterns) {
+		{"set then get, in order, with misses and bad keys per key", func(t *testing.T, p *patterns.Layer) {
 			items := make(map[string][]byte)
 			for i := range 100 {
 				items[fmt.Sprintf("k%03d", i)] = []byte(fmt.Sprintf("v%d", i))
@@ -42,11 +42,11 @@ func TestBatch(t *testing.T) {
 			assert.ErrorIs(t, res[3].Err, store.ErrInvalidKey)
 			assert.Equal(t, "v99", string(res[4].Value))
 		}},
-		{"an empty batch is nothing", func(t *testing.T, p *patterns.Patterns) {
+		{"an empty batch is nothing", func(t *testing.T, p *patterns.Layer) {
 			assert.Empty(t, p.BatchGet(ctx, nil))
 			assert.NoError(t, p.BatchSet(ctx, nil, time.Hour))
 		}},
-		{"JSON both ways, a bad value fails its own key", func(t *testing.T, p *patterns.Patterns) {
+		{"JSON both ways, a bad value fails its own key", func(t *testing.T, p *patterns.Layer) {
 			require.NoError(t, patterns.BatchSetJSON(ctx, p, map[string]analysis{
 				"a": {RMS: 1, Channels: []string{"x"}},
 				"b": {RMS: 2},
@@ -60,7 +60,7 @@ func TestBatch(t *testing.T) {
 			assert.Equal(t, 2.0, res[2].Value.RMS)
 			assert.ErrorIs(t, res[3].Err, patterns.ErrNotFound)
 		}},
-		{"values that cannot be stored are reported per key, the rest is stored", func(t *testing.T, p *patterns.Patterns) {
+		{"values that cannot be stored are reported per key, the rest is stored", func(t *testing.T, p *patterns.Layer) {
 			err := p.BatchSet(ctx, map[string][]byte{
 				"ok":  []byte("small"),
 				"big": make([]byte, 4096),
@@ -83,7 +83,7 @@ func TestBatch(t *testing.T) {
 			assert.Len(t, be.Failed, 1)
 			assert.Contains(t, be.Failed["inf"].Error(), `encode "inf"`)
 		}},
-		{"TTLs are spread by the jitter", func(t *testing.T, p *patterns.Patterns) {
+		{"TTLs are spread by the jitter", func(t *testing.T, p *patterns.Layer) {
 			require.NoError(t, p.BatchSet(ctx, map[string][]byte{"a": {'1'}, "b": {'2'}, "c": {'3'}, "d": {'4'}}, time.Hour))
 			seen := map[time.Duration]bool{}
 			for _, k := range []string{"a", "b", "c", "d"} {
@@ -106,10 +106,11 @@ func TestBatch(t *testing.T) {
 					// wants distinct TTLs.
 					draws := []float64{0, 0.25, 0.5, 0.99}
 					n := 0
-					p := newPatterns(t, c, patterns.Options{Rand: func() float64 {
+					p := newPatterns(t, c, patterns.Options{})
+					patterns.SetRand(p, func() float64 {
 						n++
 						return draws[n%len(draws)]
-					}})
+					})
 					tc.run(t, p)
 				})
 			}

@@ -86,17 +86,17 @@ func TestClusterIntegration(t *testing.T) {
 		assert.Equal(t, metadata, total)
 	})
 
-	t.Run("InvalidateFile", func(t *testing.T) {
+	t.Run("InvalidateNamespace", func(t *testing.T) {
 		var keys []string
-		for _, family := range []string{store.AnalysisPrefix, store.MetadataPrefix} {
-			k, err := p.FileKey(ctx, family, hashA)
+		for _, family := range []string{"analysis:", "meta:"} {
+			k, err := p.VersionedKey(ctx, "file:"+hashA, family+hashA)
 			require.NoError(t, err)
 			require.NoError(t, c.Set(ctx, k, []byte("x"), time.Hour))
 			keys = append(keys, k)
 		}
-		require.NoError(t, p.InvalidateFile(ctx, hashA))
-		for i, family := range []string{store.AnalysisPrefix, store.MetadataPrefix} {
-			k, err := p.FileKey(ctx, family, hashA)
+		require.NoError(t, p.InvalidateNamespace(ctx, "file:"+hashA))
+		for i, family := range []string{"analysis:", "meta:"} {
+			k, err := p.VersionedKey(ctx, "file:"+hashA, family+hashA)
 			require.NoError(t, err)
 			assert.NotEqual(t, keys[i], k, "a new version, whichever node holds it")
 			_, err = c.Get(ctx, k)
@@ -105,7 +105,7 @@ func TestClusterIntegration(t *testing.T) {
 	})
 
 	t.Run("Aside stampede with keys and locks on different nodes", func(t *testing.T) {
-		ps := []*patterns.Patterns{p, newPatterns(t, openCache(t, cfg), patterns.Options{})}
+		ps := []*patterns.Layer{p, newPatterns(t, openCache(t, cfg), patterns.Options{})}
 		var calls atomic.Int32
 		start := make(chan struct{})
 		var wg sync.WaitGroup

@@ -19,10 +19,10 @@
 //
 // No invalidation is lost to a load in flight. The load writes its value
 // only while the key still holds its placeholder, in one compare-and-set
-// ([store.Cache.CompareAndSet]); a Delete or [Patterns.InvalidatePattern]
+// ([store.Cache.CompareAndSet]); a Delete or [Layer.InvalidatePattern]
 // that returns during the load removed the placeholder, so the load runs
 // again and its callers get the value loaded after the invalidation.
-// Refresh-ahead and [Patterns.Warm] write under the same rule: a reload
+// Refresh-ahead and [Layer.Warm] write under the same rule: a reload
 // replaces only the value it read before it started.
 //
 // The cache is never the reason a call fails. When Redis is unavailable,
@@ -36,11 +36,11 @@
 // writes is spread by [Options.Jitter] (±10 % by default). With
 // [WithRefreshAhead], a read that finds a key near the end of its life
 // returns it at once and reloads it in the background, so a hot key never
-// misses. Background work is tracked: [Patterns.Close] stops it and waits.
+// misses. Background work is tracked: [Layer.Close] stops it and waits.
 //
 // # Batches
 //
-// [Patterns.BatchGet] and [Patterns.BatchSet] (and their JSON twins
+// [Layer.BatchGet] and [Layer.BatchSet] (and their JSON twins
 // [BatchGetJSON] and [BatchSetJSON]) cost one round trip per Redis node
 // however many keys they carry; keys held in the client-side cache cost
 // none. Failures are per key: a [Result] each for reads, a [BatchError]
@@ -48,17 +48,17 @@
 //
 // # Warming
 //
-// [Patterns.Warm] preloads keys before traffic arrives, highest priority
+// [Layer.Warm] preloads keys before traffic arrives, highest priority
 // first, a bounded number at a time, skipping keys already cached unless
 // forced, with a [WarmResult] per item and a progress callback.
 //
 // # Invalidation
 //
-// [Patterns.InvalidatePattern] removes the keys matching a glob with SCAN and
+// [Layer.InvalidatePattern] removes the keys matching a glob with SCAN and
 // UNLINK on every primary, never KEYS, confined to the cache's key prefix.
-// [Patterns.InvalidateFile] invalidates everything cached for one EMG file
-// in one write, whatever the cache holds: the keys [Patterns.FileKey]
-// returns and the file's HTTP responses carry the version of the file's
-// namespace, which it replaces. Old entries are never read again and age
-// out by their TTL.
+// [Layer.InvalidateNamespace] invalidates a whole family of keys in one
+// write, whatever the cache holds: the keys [Layer.VersionedKey] returns
+// for a namespace, and the HTTP responses the middleware stores under it,
+// carry the namespace's version, which it replaces. Old entries are never
+// read again and age out by their TTL.
 package patterns

@@ -28,10 +28,7 @@ func ExampleAside() {
 	type analysis struct {
 		RMS float64 `json:"rms"`
 	}
-	key, err := store.AnalysisKey(exampleHash)
-	if err != nil {
-		panic(err)
-	}
+	key := "emg_analysis:" + exampleHash
 	analyse := func(ctx context.Context) (analysis, error) {
 		fmt.Println("running the analysis")
 		return analysis{RMS: 0.42}, nil
@@ -55,7 +52,7 @@ func ExampleWithNegativeCache() {
 	p := patterns.New(cache, patterns.Options{})
 	defer p.Close()
 
-	key, _ := store.MetadataKey(exampleHash)
+	key := "emg_metadata:" + exampleHash
 	lookup := func(ctx context.Context) (string, error) {
 		fmt.Println("asking the database")
 		return "", fmt.Errorf("no C3D file %s: %w", exampleHash[:8], patterns.ErrNotFound)
@@ -88,7 +85,7 @@ func ExampleWithRefreshAhead() {
 	// Output: cached <nil>
 }
 
-func ExamplePatterns_BatchGet() {
+func ExampleLayer_BatchGet() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{})
 	defer cache.Close()
@@ -114,7 +111,7 @@ func ExamplePatterns_BatchGet() {
 	// key3 miss
 }
 
-func ExamplePatterns_BatchSet() {
+func ExampleLayer_BatchSet() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{MaxEntryBytes: 16})
 	defer cache.Close()
@@ -159,7 +156,7 @@ func ExampleBatchGetJSON() {
 
 // Preloading the popular files at startup, most popular first, with the
 // progress a command-line tool would draw as a bar.
-func ExamplePatterns_Warm() {
+func ExampleLayer_Warm() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{})
 	defer cache.Close()
@@ -194,7 +191,7 @@ func ExamplePatterns_Warm() {
 	// warm "emg_analysis:broken": c3d file is truncated
 }
 
-func ExamplePatterns_InvalidatePattern() {
+func ExampleLayer_InvalidatePattern() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{})
 	defer cache.Close()
@@ -213,25 +210,26 @@ func ExamplePatterns_InvalidatePattern() {
 	// true
 }
 
-// A file was re-uploaded: drop its analysis, its metadata and every cached
-// response derived from them.
-func ExamplePatterns_InvalidateFile() {
+// A file was re-uploaded: drop its metadata and every cached response
+// derived from it, which share the file's namespace.
+func ExampleLayer_InvalidateNamespace() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{})
 	defer cache.Close()
 	p := patterns.New(cache, patterns.Options{})
 	defer p.Close()
 
+	const ns = "emg_file:" + exampleHash
 	load := func(context.Context) (string, error) { return "metadata", nil }
-	key, _ := p.FileKey(ctx, store.MetadataPrefix, exampleHash)
+	key, _ := p.VersionedKey(ctx, ns, "emg_metadata:"+exampleHash)
 	_, _ = patterns.Aside(ctx, p, key, time.Hour, load)
 
-	// One write, however many keys the file has in the cache.
-	fmt.Println(p.InvalidateFile(ctx, exampleHash))
-	newKey, _ := p.FileKey(ctx, store.MetadataPrefix, exampleHash)
+	// One write, however many keys the namespace has in the cache.
+	fmt.Println(p.InvalidateNamespace(ctx, ns))
+	newKey, _ := p.VersionedKey(ctx, ns, "emg_metadata:"+exampleHash)
 	_, err := cache.Get(ctx, newKey)
 	fmt.Println(newKey != key, errors.Is(err, store.ErrNotFound))
-	fmt.Println(errors.Is(p.InvalidateFile(ctx, "../../etc/passwd"), store.ErrInvalidKey))
+	fmt.Println(errors.Is(p.InvalidateNamespace(ctx, ""), store.ErrInvalidKey))
 	// Output:
 	// <nil>
 	// true true

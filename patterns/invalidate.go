@@ -3,7 +3,6 @@ package patterns
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/emgcache/emgcache/store"
 )
@@ -15,7 +14,7 @@ import (
 // cache wrote and never another application's keys. A bad pattern (empty,
 // over 1 KiB, an unbalanced '[') gets store.ErrInvalidPattern and removes
 // nothing.
-func (p *Patterns) InvalidatePattern(ctx context.Context, pattern string) (int64, error) {
+func (p *Layer) InvalidatePattern(ctx context.Context, pattern string) (int64, error) {
 	n, err := p.cache.DeletePattern(ctx, pattern)
 	if err != nil {
 		return n, fmt.Errorf("invalidate %q: %w", pattern, err)
@@ -23,53 +22,48 @@ func (p *Patterns) InvalidatePattern(ctx context.Context, pattern string) (int64
 	return n, nil
 }
 
-// FileKey returns the key of one family of an EMG file's data (such as
-// store.AnalysisPrefix or store.MetadataPrefix) under the file's current
-// namespace version: {family}{hash}@{version}. The middleware puts the
-// same version into the keys of the file's HTTP responses, so that
-// InvalidateFile (or middleware.Invalidate, or an unsafe method through
-// the middleware) changes them all at once. Use it with Aside:
+// VersionedKey returns key under the current version of the namespace ns:
+// {key}@{version}. Give every key of one family (a user's data, a
+// document's renderings) the same namespace, and InvalidateNamespace drops
+// all of them in one write, whatever their number. Use it with Aside:
 //
-//	key, err := p.FileKey(ctx, store.MetadataPrefix, hash)
-//	meta, err := patterns.Aside(ctx, p, key, ttl, load)
+//	key, err := p.VersionedKey(ctx, "doc:"+id, "doc-html:"+id)
+//	html, err := patterns.Aside(ctx, p, key, ttl, render)
 //
-// A bad hash is store.ErrInvalidKey; a store that cannot be read is
-// store.ErrUnavailable, and the caller then loads without the cache. The
-// version is a bookkeeping read, usually served from process memory.
-func (p *Patterns) FileKey(ctx context.Context, family, fileHash string) (string, error) {
-	ns, err := store.FileNamespace(fileHash)
-	if err != nil {
-		return "", fmt.Errorf("file key: %w", err)
+// The middleware puts the version of a request's namespace into the keys
+// of its responses the same way (middleware.Options.NamespacePrefix), so a
+// layer and a middleware that name one namespace are invalidated together.
+// An empty ns or key is store.ErrInvalidKey; a store that cannot be read
+// is store.ErrUnavailable, and the caller then loads without the cache.
+// The version is a bookkeeping read, usually served from process memory.
+func (p *Layer) VersionedKey(ctx context.Context, ns, key string) (string, error) {
+	if key == "" {
+		return "", fmt.Errorf("versioned key: %w: empty key", store.ErrInvalidKey)
 	}
 	v, err := p.cache.NamespaceVersion(ctx, ns)
 	if err != nil {
-		return "", fmt.Errorf("file key %s: %w", ns, err)
+		return "", fmt.Errorf("versioned key %s: %w", ns, err)
 	}
-	return family + strings.TrimPrefix(ns, store.FilePrefix) + "@" + v, nil
+	return key + "@" + v, nil
 }
 
-// InvalidateFile makes everything cached for one EMG file under its
-// namespace unreachable, in one write whatever the cache holds: the keys
-// FileKey returns and every HTTP response the middleware stored for the
-// file. It gives the file's namespace (store.FileNamespace) a new version;
+// InvalidateNamespace makes everything cached under the namespace ns
+// unreachable, in one write whatever the cache holds: the keys
+// VersionedKey returns for it and every HTTP response the middleware
+// stored under it. It gives ns a new version (store.Cache.InvalidateNamespace);
 // the old entries are never read again and age out by their TTL. A load
 // that was running computed its key under the old version, so whatever it
 // stores lands where nobody reads, and a caller that arrives after
-// InvalidateFile returns makes a new key and does not join it. Other
+// InvalidateNamespace returns makes a new key and does not join it. Other
 // processes see the new version as soon as Redis' invalidation reaches
 // their client-side cache (milliseconds).
 //
-// The hash is validated as store.ValidateFileHash does (a bad one is
-// store.ErrInvalidKey and invalidates nothing) and may be in either case.
-// Keys built without FileKey (store.AnalysisKey) are not versioned: remove
-// those with InvalidatePattern.
-func (p *Patterns) InvalidateFile(ctx context.Context, fileHash string) error {
-	ns, err := store.FileNamespace(fileHash)
-	if err != nil {
-		return fmt.Errorf("invalidate file: %w", err)
-	}
+// An empty ns is store.ErrInvalidKey and invalidates nothing. Keys built
+// without VersionedKey are not versioned: remove those with
+// InvalidatePattern.
+func (p *Layer) InvalidateNamespace(ctx context.Context, ns string) error {
 	if err := p.cache.InvalidateNamespace(ctx, ns); err != nil {
-		return fmt.Errorf("invalidate file %s: %w", strings.TrimPrefix(ns, store.FilePrefix), err)
+		return fmt.Errorf("invalidate namespace %s: %w", ns, err)
 	}
 	return nil
 }

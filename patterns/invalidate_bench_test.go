@@ -17,12 +17,12 @@ import (
 // dozen query variants.
 const fileEntries = 64
 
-// BenchmarkInvalidateFile invalidates one file while the keyspace holds
+// BenchmarkInvalidateNamespace invalidates one file while the keyspace holds
 // 10 k, 100 k and 1 M keys of other files, on a real redis-server:
-// "namespace" is InvalidateFile (one write of the file's version), "scan"
+// "namespace" is InvalidateNamespace (one write of the file's version), "scan"
 // the walk it replaces (InvalidatePattern on the file's keys: SCAN +
 // UNLINK over the whole keyspace), in the same run.
-func BenchmarkInvalidateFile(b *testing.B) {
+func BenchmarkInvalidateNamespace(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		srv := storetest.NewServer(b, storetest.Options{Args: []string{"--maxmemory", "0"}})
@@ -33,7 +33,7 @@ func BenchmarkInvalidateFile(b *testing.B) {
 		b.Run(fmt.Sprintf("keys=%d/namespace", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := p.InvalidateFile(ctx, hash); err != nil {
+				if err := p.InvalidateNamespace(ctx, "file:"+hash); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -92,7 +92,7 @@ func TestInvalidatePattern(t *testing.T) {
 	}
 }
 
-func TestInvalidateFile(t *testing.T) {
+func TestInvalidateNamespace(t *testing.T) {
 	ctx := context.Background()
 	for _, be := range backends() {
 		t.Run(be.name, func(t *testing.T) {
@@ -100,32 +100,32 @@ func TestInvalidateFile(t *testing.T) {
 			p := newPatterns(t, c, patterns.Options{})
 			key := func(family, hash string) string {
 				t.Helper()
-				k, err := p.FileKey(ctx, family, hash)
+				k, err := p.VersionedKey(ctx, "file:"+hash, family+hash)
 				require.NoError(t, err)
 				return k
 			}
-			metaA, analysisA, metaB := key(store.MetadataPrefix, hashA), key(store.AnalysisPrefix, hashA), key(store.MetadataPrefix, hashB)
-			assert.True(t, strings.HasPrefix(metaA, store.MetadataPrefix+hashA+"@"), metaA)
-			assert.Equal(t, metaA, key(store.MetadataPrefix, strings.ToUpper(hashA)), "either case")
+			metaA, analysisA, metaB := key("meta:", hashA), key("analysis:", hashA), key("meta:", hashB)
+			assert.True(t, strings.HasPrefix(metaA, "meta:"+hashA+"@"), metaA)
+			assert.Equal(t, metaA, key("meta:", hashA), "a version is stable until invalidated")
 			fill(t, c, metaA, analysisA, metaB)
 
-			require.NoError(t, p.InvalidateFile(ctx, strings.ToUpper(hashA)))
-			for _, family := range []string{store.MetadataPrefix, store.AnalysisPrefix} {
+			require.NoError(t, p.InvalidateNamespace(ctx, "file:"+hashA))
+			for _, family := range []string{"meta:", "analysis:"} {
 				k := key(family, hashA)
 				assert.NotContains(t, []string{metaA, analysisA}, k, "a new version")
 				_, err := c.Get(ctx, k)
 				assert.ErrorIs(t, err, store.ErrNotFound, "nothing of the file is served")
 			}
-			assert.Equal(t, metaB, key(store.MetadataPrefix, hashB), "other files keep their keys")
+			assert.Equal(t, metaB, key("meta:", hashB), "other files keep their keys")
 			v, err := c.Get(ctx, metaB)
 			require.NoError(t, err)
 			assert.Equal(t, "x", string(v))
 
-			for _, bad := range []string{"", "abc", "../../etc/passwd", strings.Repeat("g", 64), "*"} {
-				require.ErrorIs(t, p.InvalidateFile(ctx, bad), store.ErrInvalidKey, bad)
-				_, err := p.FileKey(ctx, store.MetadataPrefix, bad)
-				require.ErrorIs(t, err, store.ErrInvalidKey, bad)
-			}
+			require.ErrorIs(t, p.InvalidateNamespace(ctx, ""), store.ErrInvalidKey)
+			_, err = p.VersionedKey(ctx, "", "meta:x")
+			require.ErrorIs(t, err, store.ErrInvalidKey, "empty namespace")
+			_, err = p.VersionedKey(ctx, "file:x", "")
+			require.ErrorIs(t, err, store.ErrInvalidKey, "empty key")
 		})
 	}
 }

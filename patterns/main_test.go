@@ -53,7 +53,7 @@ func openCache(t testing.TB, cfg store.Config) *store.Cache {
 
 // newPatterns returns patterns on c that are closed, so that their
 // background work is waited for, before c is.
-func newPatterns(t testing.TB, c *store.Cache, opts patterns.Options) *patterns.Patterns {
+func newPatterns(t testing.TB, c *store.Cache, opts patterns.Options) *patterns.Layer {
 	t.Helper()
 	p := patterns.New(c, opts)
 	t.Cleanup(func() { _ = p.Close() })

@@ -41,7 +41,7 @@ const (
 	// enough not to flood the origin at startup.
 	DefaultWarmConcurrency = 4
 	// LockPrefix starts the key of the refresh lock of a key: the lock of
-	// "emg_analysis:ab12" is "lock:emg_analysis:ab12" (under the cache's
+	// "report:ab12" is "lock:report:ab12" (under the cache's
 	// key prefix, like every key). A refresh-ahead reload or a forced Warm
 	// of a key that holds a value takes it, so that one process reloads at
 	// a time; a load of a missing key locks the key itself with a
@@ -74,11 +74,6 @@ type Options struct {
 	// of its length. Zero means DefaultJitter; a negative value turns
 	// jitter off. It must be below 1.
 	Jitter float64
-
-	// Rand returns uniformly distributed numbers in [0, 1) for the jitter.
-	// Nil means math/rand/v2.Float64. Tests set it to make TTLs exact. It
-	// is called from many goroutines at once.
-	Rand func() float64
 
 	// OnError is told about every cache failure that a call absorbed (the
 	// call still succeeded, from the origin) and about failures of
@@ -126,20 +121,21 @@ func (o Options) withDefaults() Options {
 	case o.Jitter < 0:
 		o.Jitter = 0
 	}
-	if o.Rand == nil {
-		o.Rand = rand.Float64
-	}
 	return o
 }
 
-// Patterns runs the caching patterns on one store.Cache. It is safe for
+// Layer runs the caching patterns on one store.Cache. It is safe for
 // concurrent use. Close it to stop the background refreshes it started.
-type Patterns struct {
+type Layer struct {
 	cache   *store.Cache
 	opts    Options
 	flights flightGroup
 	refresh refreshBook
 	pool    refreshPool
+	// rand returns uniform numbers in [0, 1) for the jitter, from many
+	// goroutines at once: math/rand/v2.Float64, which tests replace to
+	// make TTLs exact.
+	rand func() float64
 
 	// ctx ends when Close is called; background refreshes run under it.
 	ctx    context.Context
@@ -151,17 +147,17 @@ type Patterns struct {
 
 // New returns the patterns for cache. It panics if cache is nil or opts
 // holds a negative duration or a Jitter of 1 or more.
-func New(cache *store.Cache, opts Options) *Patterns {
+func New(cache *store.Cache, opts Options) *Layer {
 	if cache == nil {
 		panic("patterns: New with a nil cache")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Patterns{cache: cache, opts: opts.withDefaults(), ctx: ctx, cancel: cancel}
+	return &Layer{cache: cache, opts: opts.withDefaults(), rand: rand.Float64, ctx: ctx, cancel: cancel}
 }
 
 // withBudget gives ctx the cache budget of Options.CacheBudget unless it
 // carries one already.
-func (p *Patterns) withBudget(ctx context.Context) context.Context {
+func (p *Layer) withBudget(ctx context.Context) context.Context {
 	if _, ok := store.BudgetLeft(ctx); ok {
 		return ctx
 	}
@@ -173,14 +169,14 @@ func (p *Patterns) withBudget(ctx context.Context) context.Context {
 }
 
 // Cache returns the store the patterns run on.
-func (p *Patterns) Cache() *store.Cache { return p.cache }
+func (p *Layer) Cache() *store.Cache { return p.cache }
 
 // Close stops the background refreshes, waits for them and for loads still
 // running on behalf of callers, and returns. It does not close the cache,
 // which the caller owns. After Close the patterns still work, but start no
 // goroutines: refresh-ahead is off and a load runs in its caller's
 // goroutine. Close is idempotent and always returns nil.
-func (p *Patterns) Close() error {
+func (p *Layer) Close() error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
@@ -191,7 +187,7 @@ func (p *Patterns) Close() error {
 
 // spawn runs fn in a goroutine that Close waits for, and reports whether it
 // did; after Close it does not.
-func (p *Patterns) spawn(fn func()) bool {
+func (p *Layer) spawn(fn func()) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -206,7 +202,7 @@ func (p *Patterns) spawn(fn func()) bool {
 }
 
 // report hands an absorbed failure to Options.OnError.
-func (p *Patterns) report(ctx context.Context, key string, err error) {
+func (p *Layer) report(ctx context.Context, key string, err error) {
 	if p.opts.OnError != nil && err != nil {
 		p.opts.OnError(ctx, key, err)
 	}
@@ -214,14 +210,14 @@ func (p *Patterns) report(ctx context.Context, key string, err error) {
 
 // jitter returns the TTL to write for ttl (0: the cache's default TTL),
 // spread by Options.Jitter.
-func (p *Patterns) jitter(ttl time.Duration) time.Duration {
+func (p *Layer) jitter(ttl time.Duration) time.Duration {
 	if ttl <= 0 {
 		ttl = p.cache.Config().DefaultTTL
 	}
 	if p.opts.Jitter == 0 {
 		return ttl
 	}
-	d := time.Duration(float64(ttl) * (1 + p.opts.Jitter*(2*p.opts.Rand()-1)))
+	d := time.Duration(float64(ttl) * (1 + p.opts.Jitter*(2*p.rand()-1)))
 	// Redis keeps milliseconds, and rejects an expiry of zero.
 	return max(d, time.Millisecond)
 }

@@ -47,13 +47,13 @@ func TestInvalidationDuringAsideLoadWins(t *testing.T) {
 	ctx := context.Background()
 	invalidations := []struct {
 		name string
-		do   func(t *testing.T, p *patterns.Patterns)
+		do   func(t *testing.T, p *patterns.Layer)
 	}{
-		{"Delete", func(t *testing.T, p *patterns.Patterns) {
+		{"Delete", func(t *testing.T, p *patterns.Layer) {
 			_, err := p.Cache().Delete(ctx, "emg_analysis:k")
 			require.NoError(t, err)
 		}},
-		{"InvalidatePattern", func(t *testing.T, p *patterns.Patterns) {
+		{"InvalidatePattern", func(t *testing.T, p *patterns.Layer) {
 			_, err := p.InvalidatePattern(ctx, "emg_analysis:*")
 			require.NoError(t, err)
 		}},
@@ -160,15 +160,16 @@ func TestWarmLosesToInvalidationAndTakesAsideLock(t *testing.T) {
 	}
 }
 
-// InvalidateFile during a load of the file's data: a caller that arrives
-// after it returns neither joins that load nor reads what it stores.
-func TestInvalidateFileDuringLoad(t *testing.T) {
+// InvalidateNamespace during a load of a key of the namespace: a caller
+// that arrives after it returns neither joins that load nor reads what it
+// stores.
+func TestInvalidateNamespaceDuringLoad(t *testing.T) {
 	ctx := context.Background()
 	for _, be := range backends() {
 		t.Run(be.name, func(t *testing.T) {
 			p := newPatterns(t, be.open(t, store.Config{}), patterns.Options{})
 			o := newGatedOrigin("before")
-			before, err := p.FileKey(ctx, store.MetadataPrefix, hashA)
+			before, err := p.VersionedKey(ctx, "file:"+hashA, "meta:"+hashA)
 			require.NoError(t, err)
 			first := make(chan string, 1)
 			go func() {
@@ -178,9 +179,9 @@ func TestInvalidateFileDuringLoad(t *testing.T) {
 			}()
 			<-o.started
 			o.value.Store("after")
-			require.NoError(t, p.InvalidateFile(ctx, hashA))
+			require.NoError(t, p.InvalidateNamespace(ctx, "file:"+hashA))
 
-			after, err := p.FileKey(ctx, store.MetadataPrefix, hashA)
+			after, err := p.VersionedKey(ctx, "file:"+hashA, "meta:"+hashA)
 			require.NoError(t, err)
 			v, err := patterns.Aside(ctx, p, after, time.Hour, o.load)
 			require.NoError(t, err)
@@ -188,7 +189,7 @@ func TestInvalidateFileDuringLoad(t *testing.T) {
 			close(o.release)
 			assert.Equal(t, "before", <-first, "that load answers the caller it began for")
 
-			again, err := p.FileKey(ctx, store.MetadataPrefix, hashA)
+			again, err := p.VersionedKey(ctx, "file:"+hashA, "meta:"+hashA)
 			require.NoError(t, err)
 			v, err = patterns.Aside(ctx, p, again, time.Hour, o.load)
 			require.NoError(t, err)

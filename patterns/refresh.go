@@ -12,14 +12,14 @@ import (
 )
 
 const (
-	// maxRefreshKeys bounds the keys whose refresh time a Patterns
+	// maxRefreshKeys bounds the keys whose refresh time a Layer
 	// remembers; past it the least recently read is forgotten, which costs
 	// it one background TTL call when it is read again.
 	maxRefreshKeys = 1 << 16
 	// refreshRetry is how long a key whose refresh failed, or was being done
 	// by another process, is left alone before a hit looks at it again.
 	refreshRetry = time.Second
-	// refreshWorkers is how many refreshes run at once, per Patterns:
+	// refreshWorkers is how many refreshes run at once, per Layer:
 	// refreshes are reloads from the origin, and a burst of keys reaching
 	// their window together must not become a burst of loads.
 	refreshWorkers = 4
@@ -105,9 +105,9 @@ type refreshPool struct {
 }
 
 // startRefresh queues a background reload of key, for a hit that found it
-// due. A full queue, or a Patterns being closed, drops it: the key is
+// due. A full queue, or a Layer being closed, drops it: the key is
 // still cached, and a later hit asks again.
-func (p *Patterns) startRefresh(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) {
+func (p *Layer) startRefresh(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) {
 	p.pool.once.Do(func() {
 		p.pool.jobs = make(chan func(), refreshQueue)
 		for range refreshWorkers {
@@ -150,7 +150,7 @@ func (p *Patterns) startRefresh(ctx context.Context, key string, ttl time.Durati
 // another process is already doing so. The reload replaces the value it
 // read before loading, and only that (store.Cache.CompareAndSet): if the
 // key was invalidated or rewritten meanwhile, the reload is dropped.
-func (p *Patterns) refreshKey(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) {
+func (p *Layer) refreshKey(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) {
 	retry := func(err error) {
 		p.refresh.set(key, time.Now().Add(refreshRetry))
 		p.report(ctx, key, err)
@@ -193,7 +193,7 @@ func (p *Patterns) refreshKey(ctx context.Context, key string, ttl time.Duration
 		return
 	}
 	defer p.unlock(ctx, lockKey, token)
-	old, err := p.cache.Peek(ctx, key)
+	old, err := p.cache.Uncounted().GetString(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p.refresh.forget(key)

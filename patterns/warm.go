@@ -104,7 +104,7 @@ func (r WarmReport) Err() error {
 // opts.Force is set. Warm returns when every item has an outcome; when ctx
 // ends, the items not yet started fail with its error. A failing item does
 // not stop the others.
-func (p *Patterns) Warm(ctx context.Context, items []WarmItem, opts WarmOptions) WarmReport {
+func (p *Layer) Warm(ctx context.Context, items []WarmItem, opts WarmOptions) WarmReport {
 	report := WarmReport{Items: make([]WarmResult, len(items))}
 	if len(items) == 0 {
 		return report
@@ -172,7 +172,7 @@ feed:
 // or rewritten while it loaded: what it loaded may be older than that.
 var errWarmOvertaken = errors.New("patterns: the key changed during every load; nothing stored")
 
-func (p *Patterns) warmOne(ctx context.Context, it WarmItem, force bool) (r WarmResult) {
+func (p *Layer) warmOne(ctx context.Context, it WarmItem, force bool) (r WarmResult) {
 	start := time.Now()
 	r = WarmResult{Key: it.Key, Priority: it.Priority, Status: WarmFailed}
 	defer func() { r.Elapsed = time.Since(start) }()
@@ -211,7 +211,7 @@ func (p *Patterns) warmOne(ctx context.Context, it WarmItem, force bool) (r Warm
 // compare-and-set against the value it replaces when forced over one. So
 // a warm never overwrites a newer value, nor one an invalidation removed
 // during its load (errWarmOvertaken then).
-func (p *Patterns) warmAttempt(ctx context.Context, it WarmItem, force bool, load func(context.Context) ([]byte, error)) (WarmStatus, error) {
+func (p *Layer) warmAttempt(ctx context.Context, it WarmItem, force bool, load func(context.Context) ([]byte, error)) (WarmStatus, error) {
 	// A cache that cannot answer cannot be warmed either: fail the item
 	// rather than run a loader for nothing.
 	token := newPlaceholder()
@@ -247,7 +247,7 @@ func (p *Patterns) warmAttempt(ctx context.Context, it WarmItem, force bool, loa
 		// Cached already, or being loaded by someone else.
 		return WarmSkipped, nil
 	}
-	old, err := p.cache.Peek(ctx, it.Key)
+	old, err := p.cache.Uncounted().GetString(ctx, it.Key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return WarmFailed, errWarmOvertaken // gone meanwhile: start over

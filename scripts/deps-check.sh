@@ -9,7 +9,8 @@
 #     requiring health do not inherit them (the browser test lives in the
 #     health/browsertest module).
 #   - emg/c3d uses the standard library only, and emg adds gonum's FFT and
-#     nothing else.
+#     nothing else;
+#   - emgkey, the EMG key layout, imports only the standard library.
 #
 # Each failure names the module and the offending packages or modules.
 set -euo pipefail
@@ -56,6 +57,7 @@ nonstd() {
 	fi
 }
 
+nonstd emgkey ./... '^github.com/emgcache/emgcache/emgkey$' "imports only the standard library"
 nonstd emg ./c3d '^github.com/emgcache/emgcache/emg/c3d$' "uses the standard library only"
 nonstd emg ./... '^github.com/emgcache/emgcache/emg(/|$)|^gonum.org/v1/gonum/' "needs gonum only"
 exit $status

@@ -39,9 +39,9 @@ type Item struct {
 	TTL   time.Duration
 }
 
-// Result is one key's outcome of a GetMany call: its value, or ErrNotFound,
-// or another error for that key alone.
-type Result struct {
+// GetResult is one key's outcome of a GetMany call: its value, or
+// ErrNotFound, or another error for that key alone.
+type GetResult struct {
 	Value []byte
 	// Local reports that the value came from process memory (the
 	// client-side cache or the embedded backend) without a round trip.

@@ -7,11 +7,11 @@ import (
 )
 
 // GetMany reads keys in one round trip per Redis node (pipelined; keys in
-// the client-side cache cost none) and returns one Result per key, in
+// the client-side cache cost none) and returns one GetResult per key, in
 // order. A failure is reported per key; a key that is invalid gets
-// ErrInvalidKey in its own Result without failing the others.
-func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
-	out := make([]Result, len(keys))
+// ErrInvalidKey in its own GetResult without failing the others.
+func (c *Cache) GetMany(ctx context.Context, keys []string) []GetResult {
+	out := make([]GetResult, len(keys))
 	if len(keys) == 0 {
 		return out
 	}
@@ -89,10 +89,10 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) []Result {
 	for j, r := range res {
 		v, src, err := c.finishGet(ctx, full[j], r.value, r.local, r.err, time.Time{}, true)
 		if err != nil {
-			out[idx[j]] = Result{Err: err}
+			out[idx[j]] = GetResult{Err: err}
 			continue
 		}
-		out[idx[j]] = Result{Value: []byte(v), Local: src == SourceLocal}
+		out[idx[j]] = GetResult{Value: []byte(v), Local: src == SourceLocal}
 	}
 	return out
 }

@@ -48,12 +48,12 @@ func BenchmarkGet(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := 0; i < 50; i++ {
-		if s, _ := open.Stats(ctx); s.Breaker == store.BreakerOpen {
+		if s := open.Stats(ctx); s.Breaker == store.BreakerOpen {
 			break
 		}
 		_, _ = open.Get(ctx, "k")
 	}
-	if s, _ := open.Stats(ctx); s.Breaker != store.BreakerOpen {
+	if s := open.Stats(ctx); s.Breaker != store.BreakerOpen {
 		b.Fatalf("breaker is %s, want open", s.Breaker)
 	}
 

@@ -96,9 +96,6 @@ func (c *Cache) Config() Config { return c.cfg }
 // "redis-sentinel".
 func (c *Cache) Backend() string { return c.be.name() }
 
-// Key returns the key as stored in the backend, with the prefix.
-func (c *Cache) Key(key string) string { return c.cfg.KeyPrefix + key }
-
 func (c *Cache) checkKey(key string) error {
 	if key == "" {
 		return fmt.Errorf("%w: empty key", ErrInvalidKey)
@@ -148,22 +145,35 @@ func (c *Cache) GetString(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
-// Peek is GetString for bookkeeping reads: a lock being polled, a
-// tombstone, an index record. It behaves the same but is not counted in
-// Stats' hits and misses, which then describe the reads of cached data
-// that callers asked for. Failures still count as errors.
-func (c *Cache) Peek(ctx context.Context, key string) (string, error) {
-	v, _, err := c.read(ctx, key, false)
-	return v, err
-}
-
-// Lookup is Get that also reports where the value came from.
+// Lookup is Get that also reports where the value came from: the read
+// for a caller that treats a stale value (Config.StaleBytes) or a round
+// trip differently from a local hit.
 func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
 	v, src, err := c.lookup(ctx, key)
 	if err != nil {
 		return Entry{}, err
 	}
 	return Entry{Value: []byte(v), Source: src}, nil
+}
+
+// Uncounted returns a reader of c whose reads are not counted in Stats'
+// hits and misses, so that those describe the reads of cached data that
+// callers asked for. It is for layers that keep statistics of their own
+// (the middleware counts its hits and misses) and for bookkeeping keys (a
+// lock being polled, a placeholder, a namespace's version). Failures still
+// count as errors. The reader is c itself: getting one allocates nothing.
+func (c *Cache) Uncounted() UncountedReader { return UncountedReader{c: c} }
+
+// UncountedReader reads a Cache without being counted in its Stats' hits
+// and misses; get one from Cache.Uncounted.
+type UncountedReader struct{ c *Cache }
+
+// GetString is Cache.GetString, not counted in hits and misses: the same
+// value, errors and guarantees, and a hit served from process memory
+// allocates nothing.
+func (r UncountedReader) GetString(ctx context.Context, key string) (string, error) {
+	v, _, err := r.c.read(ctx, key, false)
+	return v, err
 }
 
 func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) {

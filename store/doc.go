@@ -56,8 +56,27 @@
 //
 // Every key is stored under [Config.KeyPrefix] (default [DefaultKeyPrefix]),
 // which confines pattern deletes and scans to what this cache wrote. Keys are
-// binary-safe. The EMG key layout (emg_analysis:{file_hash} and friends) is
-// built and validated by [AnalysisKey], [MetadataKey] and [UserPrefsKey].
+// binary-safe and the store gives them no meaning: a layout of keys belongs
+// to the application.
+// [Cache.NamespaceVersion] and [Cache.InvalidateNamespace] let a family of
+// keys, of any number, be dropped with one write.
+//
+// # Reading
+//
+// One read per need, each counted in [Stats]' hits and misses:
+//
+//   - [Cache.GetString] for values that are only read (JSON to decode,
+//     bytes to write to a response): the string is the cached value itself,
+//     and a hit from process memory allocates nothing;
+//   - [Cache.Get] for a []byte of the caller's own, to modify or keep;
+//   - [Cache.Lookup] when the caller treats a stale value, or one that cost
+//     a round trip, differently: it also says where the value came from;
+//   - [Cache.GetMany] and [GetJSON] for several keys and for JSON values.
+//
+// [Cache.Uncounted] reads the same way without being counted, for layers
+// that keep statistics of their own (the middleware) and for bookkeeping
+// keys (a lock being polled), so that the hit rate describes the reads of
+// cached data that callers asked for.
 //
 // All methods of [Cache] are safe for concurrent use.
 package store

@@ -21,9 +21,8 @@ var (
 	// open. Callers fall back to the origin.
 	ErrUnavailable = errors.New("store: backend unavailable")
 
-	// ErrInvalidKey means a key is empty, longer than MaxKeyBytes, or (for
-	// the EMG key builders) not of the required form, such as a file hash
-	// that is not a hex digest.
+	// ErrInvalidKey means a key (or a namespace) is empty or longer than
+	// MaxKeyBytes.
 	ErrInvalidKey = errors.New("store: invalid key")
 
 	// ErrInvalidPattern means a key pattern is empty, longer than

@@ -39,21 +39,11 @@ func ExampleGetJSON() {
 		Theme      string `json:"theme"`
 		WindowSecs int    `json:"window_secs"`
 	}
-	key, _ := store.UserPrefsKey("alice@example.com")
+	const key = "prefs:alice"
 	_ = store.SetJSON(ctx, cache, key, prefs{Theme: "dark", WindowSecs: 2}, 24*time.Hour)
 	p, err := store.GetJSON[prefs](ctx, cache, key)
 	fmt.Println(p.Theme, p.WindowSecs, err)
 	// Output: dark 2 <nil>
-}
-
-func ExampleAnalysisKey() {
-	key, err := store.AnalysisKey("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08")
-	fmt.Println(key, err)
-	_, err = store.AnalysisKey("../../etc/passwd")
-	fmt.Println(errors.Is(err, store.ErrInvalidKey))
-	// Output:
-	// emg_analysis:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 <nil>
-	// true
 }
 
 func ExampleCache_DeletePattern() {

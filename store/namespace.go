@@ -11,7 +11,7 @@ import (
 
 const (
 	// NamespacePrefix starts the key that holds a namespace's version: the
-	// version of namespace "emg_file:ab12" is under "ns:emg_file:ab12"
+	// version of namespace "files:ab12" is under "ns:files:ab12"
 	// (behind the cache's key prefix, like every key).
 	NamespacePrefix = "ns:"
 	// NamespaceTTL is the lifetime of a namespace's version. When it ends
@@ -30,15 +30,16 @@ const (
 // one write orphans every entry at once, whatever their number, and a
 // write that was computed under the old version lands where nobody reads.
 //
-// The read is bookkeeping (like Peek, not counted in hits and misses) and
-// is usually served from process memory. ns must be non-empty
-// (ErrInvalidKey); other errors are Peek's and SetNX's.
+// The read is bookkeeping (not counted in Stats' hits and misses, like a
+// read through Uncounted) and is usually served from process memory. ns
+// must be non-empty (ErrInvalidKey); other errors are GetString's and
+// SetNX's.
 func (c *Cache) NamespaceVersion(ctx context.Context, ns string) (string, error) {
 	key, err := namespaceKey(ns)
 	if err != nil {
 		return "", err
 	}
-	v, err := c.Peek(ctx, key)
+	v, err := c.Uncounted().GetString(ctx, key)
 	if !errors.Is(err, ErrNotFound) {
 		return v, err
 	}
@@ -52,7 +53,7 @@ func (c *Cache) NamespaceVersion(ctx context.Context, ns string) (string, error)
 	}
 	// Another process drew one first; SetNX dropped any local copy, so this
 	// read goes to Redis.
-	v, err = c.Peek(ctx, key)
+	v, err = c.Uncounted().GetString(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		// Replaced and expired in between: extremely unlikely, and a
 		// version nobody else uses is always safe.

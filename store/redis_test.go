@@ -122,24 +122,25 @@ func TestBreakerIntegration(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		_ = c.Set(cctx, "k", []byte("v"), 0)
 	}
-	s, err := c.Stats(ctx)
-	require.NoError(t, err)
+	s := c.Stats(ctx)
 	require.Equal(t, store.BreakerClosed, s.Breaker)
 
 	require.NoError(t, srv.Kill())
 	require.Eventually(t, func() bool {
 		_ = c.Set(ctx, "k", []byte("v"), 0)
-		s, _ := c.Stats(ctx)
+		s := c.Stats(ctx)
 		return s.Breaker == store.BreakerOpen
 	}, 5*time.Second, 10*time.Millisecond)
 
 	// While open, calls fail fast with ErrUnavailable.
-	s, _ = c.Stats(ctx)
+	s = c.Stats(ctx)
+	assert.False(t, s.Healthy, "Healthy means the INFO request of these stats was answered")
+	assert.Zero(t, s.MemoryBytes)
 	before := s.Errors
-	_, err = c.Get(ctx, "other")
+	_, err := c.Get(ctx, "other")
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	require.ErrorIs(t, c.Set(ctx, "k", []byte("v"), 0), store.ErrUnavailable)
-	s, _ = c.Stats(ctx)
+	s = c.Stats(ctx)
 	assert.Equal(t, before+2, s.Errors)
 	assert.GreaterOrEqual(t, s.BreakerTrips, uint64(1))
 	h := c.Health(ctx)
@@ -152,8 +153,10 @@ func TestBreakerIntegration(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return c.Set(ctx, "k", []byte("back"), 0) == nil
 	}, 10*time.Second, 20*time.Millisecond)
-	s, _ = c.Stats(ctx)
+	s = c.Stats(ctx)
 	assert.Equal(t, store.BreakerClosed, s.Breaker)
+	assert.True(t, s.Healthy)
+	assert.Positive(t, s.MemoryBytes)
 	v, err := c.Get(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, "back", string(v))
@@ -212,14 +215,14 @@ func TestStaleCopyIntegration(t *testing.T) {
 	// Still served once the breaker has opened.
 	require.Eventually(t, func() bool {
 		_ = c.Set(ctx, "w", []byte("x"), 0)
-		s, _ := c.Stats(ctx)
+		s := c.Stats(ctx)
 		return s.Breaker == store.BreakerOpen
 	}, 5*time.Second, 10*time.Millisecond)
 	e, err = c.Lookup(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, store.SourceStale, e.Source)
 	assert.Equal(t, "v", string(e.Value))
-	s, _ := c.Stats(ctx)
+	s := c.Stats(ctx)
 	assert.Positive(t, s.StaleHits)
 
 	// Off by default: the same read fails once Redis is gone.
@@ -322,8 +325,7 @@ func TestClusterIntegration(t *testing.T) {
 	v, err := c.Get(ctx, "emg_metadata:keep")
 	require.NoError(t, err)
 	assert.Equal(t, "m", string(v))
-	s, err := c.Stats(ctx)
-	require.NoError(t, err)
+	s := c.Stats(ctx)
 	assert.True(t, s.Healthy)
 	assert.Positive(t, s.MemoryBytes)
 }
@@ -411,8 +413,7 @@ func TestBreakerProbeClosesIntegration(t *testing.T) {
 	require.NoError(t, srv.Restart(ctx))
 	// Without the probe this would wait out the hour.
 	require.Eventually(t, func() bool { return c.Set(ctx, "k", []byte("v"), 0) == nil }, 10*time.Second, 10*time.Millisecond)
-	s, err := c.Stats(ctx)
-	require.NoError(t, err)
+	s := c.Stats(ctx)
 	assert.Equal(t, store.BreakerClosed, s.Breaker)
 	assert.GreaterOrEqual(t, s.BreakerTrips, uint64(1))
 	require.Len(t, s.Nodes, 1)

@@ -14,7 +14,11 @@ const latencyBuckets = 25
 type Stats struct {
 	// Backend is "memory", "redis", "redis-cluster" or "redis-sentinel".
 	Backend string `json:"backend"`
-	// Healthy reports whether the backend answered a ping just now.
+	// Healthy reports whether the backend answered the memory request made
+	// for these stats: on Redis, every primary answered INFO memory within
+	// DefaultHealthTimeout (or the caller's deadline); the embedded backend
+	// always does. It is false after Close. The MemoryBytes figures are
+	// only set when it is true.
 	Healthy bool `json:"healthy"`
 	// Hits counts reads that found a value; LocalHits is the part of them
 	// served from process memory without a round trip, StaleHits the part

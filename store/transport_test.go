@@ -139,7 +139,7 @@ func TestSentinelIntegration(t *testing.T) {
 	c := openCache(t, store.Config{URL: sentinel.URL()})
 	assert.Equal(t, "redis-sentinel", c.Backend())
 	roundTrip(t, c)
-	v, err := master.Do(context.Background(), "GET", c.Key("k"))
+	v, err := master.Do(context.Background(), "GET", c.Config().KeyPrefix+"k")
 	require.NoError(t, err)
 	assert.Equal(t, "v", v, "the data lives on the master Sentinel names")
 }
@@ -167,8 +167,7 @@ func TestACLUserIntegration(t *testing.T) {
 	n, err := c.DeletePattern(ctx, "*")
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
-	s, err := c.Stats(ctx)
-	require.NoError(t, err)
+	s := c.Stats(ctx)
 	assert.True(t, s.Healthy)
 	assert.Positive(t, s.MemoryBytes)
 

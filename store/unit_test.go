@@ -215,42 +215,6 @@ func TestRedactURL(t *testing.T) {
 	assert.NotContains(t, redactURL("rediss://:pw123@h:1"), "pw123")
 }
 
-func TestUserPrefsKeyHidesID(t *testing.T) {
-	k, err := UserPrefsKey("alice@example.com")
-	require.NoError(t, err)
-	assert.NotContains(t, k, "alice")
-	assert.Regexp(t, `^user_prefs:[0-9a-f]{64}$`, k)
-	_, err = UserPrefsKey("")
-	assert.ErrorIs(t, err, ErrInvalidKey)
-}
-
-func TestValidateFileHash(t *testing.T) {
-	cases := []struct {
-		in   string
-		ok   bool
-		want string
-	}{
-		{"d41d8cd98f00b204e9800998ecf8427e", true, "d41d8cd98f00b204e9800998ecf8427e"},
-		{"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", true, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
-		{"", false, ""},
-		{"xyz", false, ""},
-		{"d41d8cd98f00b204e9800998ecf8427g", false, ""},
-		{"d41d8cd98f00b204e9800998ecf8427e*", false, ""},
-		{"d41d8cd98f00b204e9800998ecf842:e", false, ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ValidateFileHash(tc.in)
-			if !tc.ok {
-				assert.ErrorIs(t, err, ErrInvalidKey)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-		})
-	}
-}
-
 func TestKeySlot(t *testing.T) {
 	// Values from the Redis Cluster specification and CLUSTER KEYSLOT.
 	cases := []struct {

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/emgcache/emgcache/store"
+	"github.com/emgcache/emgcache/emgkey"
 )
 
 // defaultWarmConcurrency keeps warming from crowding out real users: the
@@ -201,7 +201,7 @@ func entryURL(entry, server string) (string, error) {
 		// server behind a proxy at http://host/emg keeps its path.
 		raw = strings.TrimRight(server, "/") + "/" + strings.TrimLeft(entry, "/")
 	default:
-		hash, err := store.ValidateFileHash(entry)
+		hash, err := emgkey.FileHash(entry)
 		if err != nil {
 			return "", fmt.Errorf("%q is neither a URL, a path (with a /) nor a hex file hash", entry)
 		}

@@ -154,9 +154,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 }
 
 // newProxy is the middleware in SharedCache semantics around a reverse
-// proxy to origin. Keys are grouped by path (middleware.InvalidateKey with
-// a path invalidates its responses) and name the origin's host, never the
-// client's Host header.
+// proxy to origin. Keys are grouped by path, proxy:{path}:{digest}
+// (Middleware.Invalidate with a path, or InvalidateNamespace of
+// proxy:{path}, drops its responses), and name the origin's host, never
+// the client's Host header.
 func newProxy(cache *store.Cache, origin *url.URL, stale staleWindows, log *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -168,9 +169,11 @@ func newProxy(cache *store.Cache, origin *url.URL, stale staleWindows, log *slog
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	mw := middleware.New(cache, middleware.Options{
-		Semantics:     middleware.SharedCache,
-		KeyFunc:       func(r *http.Request) string { return r.URL.Path },
-		CanonicalHost: origin.Host,
+		Semantics:       middleware.SharedCache,
+		KeyFunc:         func(r *http.Request) string { return r.URL.Path },
+		KeyPrefix:       "proxy:",
+		NamespacePrefix: "proxy:",
+		CanonicalHost:   origin.Host,
 		// A response's must-revalidate, proxy-revalidate, s-maxage or
 		// no-cache closes both windows; its own stale-* directives replace
 		// them.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/store"
 )
@@ -58,6 +59,7 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, errBadRequest),
 		errors.Is(err, store.ErrInvalidKey),
+		errors.Is(err, emgkey.ErrInvalid),
 		errors.Is(err, emg.ErrMalformed),
 		errors.Is(err, emg.ErrEmptyRecording),
 		errors.Is(err, emg.ErrBadSampleRate),

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
@@ -156,7 +157,7 @@ func (s *server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, err
 // cacheMetadata writes the metadata of a new upload to the cache, where the
 // next read would put it anyway: the uploader usually asks for it next.
 func (s *server) cacheMetadata(ctx context.Context, meta emg.Metadata) {
-	key, err := s.patterns.FileKey(ctx, store.MetadataPrefix, meta.FileHash)
+	key, err := s.metadataKey(ctx, meta.FileHash)
 	if err == nil {
 		// The upload has succeeded; a client that leaves now does not
 		// undo it, so neither should it stop the write.
@@ -187,7 +188,7 @@ func (s *server) getMetadata(w http.ResponseWriter, r *http.Request) {
 // emg_metadata:{hash}@{file version}. Concurrent misses load it from the
 // database once.
 func (s *server) metadata(ctx context.Context, hash string) (emg.Metadata, error) {
-	key, err := s.patterns.FileKey(ctx, store.MetadataPrefix, hash)
+	key, err := s.metadataKey(ctx, hash)
 	if err != nil {
 		// No version, no key: the store is down (or the hash is bad, which
 		// the repository refuses in turn).
@@ -197,6 +198,21 @@ func (s *server) metadata(ctx context.Context, hash string) (emg.Metadata, error
 	return patterns.Aside(ctx, s.patterns, key, metadataTTL, func(ctx context.Context) (emg.Metadata, error) {
 		return s.repo.Metadata(ctx, hash)
 	})
+}
+
+// metadataKey returns emg_metadata:{hash}@{version of emg_file:{hash}}: the
+// file's namespace, which the analysis responses' keys carry too, so that
+// one InvalidateNamespace of it drops everything cached for the file.
+func (s *server) metadataKey(ctx context.Context, hash string) (string, error) {
+	ns, err := emgkey.FileNamespace(hash)
+	if err != nil {
+		return "", err
+	}
+	key, err := emgkey.Metadata(hash)
+	if err != nil {
+		return "", err
+	}
+	return s.patterns.VersionedKey(ctx, ns, key)
 }
 
 // formats lists the upload formats, sorted.
@@ -212,7 +228,7 @@ func (s *server) formats() []string {
 // fileHashVar returns the route's file hash, validated and in lower case.
 func fileHashVar(r *http.Request) (string, error) {
 	raw := mux.Vars(r)["file_hash"]
-	h, err := store.ValidateFileHash(raw)
+	h, err := emgkey.FileHash(raw)
 	if err != nil {
 		return "", badRequest("file_hash %q is not a hex SHA-256 digest (nor MD5, SHA-1 or SHA-512)", excerpt(raw))
 	}

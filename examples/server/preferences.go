@@ -12,9 +12,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
-	"github.com/emgcache/emgcache/store"
 )
 
 // maxUserIDBytes bounds a user id. Ids are opaque to the server, but one
@@ -94,6 +94,6 @@ func userVar(r *http.Request) (userID, key string, err error) {
 	case strings.IndexFunc(userID, unicode.IsControl) >= 0:
 		return "", "", badRequest("user_id holds control characters")
 	}
-	key, err = store.UserPrefsKey(userID)
+	key, err = emgkey.UserPrefs(userID)
 	return userID, key, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/emgcache/emgcache/emg"
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/health"
 	"github.com/emgcache/emgcache/middleware"
@@ -32,7 +33,7 @@ const (
 type server struct {
 	repo     *recordstore.Repository
 	cache    *store.Cache
-	patterns *patterns.Patterns
+	patterns *patterns.Layer
 	// analysisCache is the response cache of the analysis route; serve
 	// closes it at shutdown.
 	analysisCache *middleware.Middleware
@@ -49,13 +50,26 @@ type server struct {
 // upload.
 func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog) *middleware.Middleware {
 	return middleware.NewMiddleware(cache, middleware.Options{
-		KeyFunc: func(r *http.Request) string { return mux.Vars(r)["file_hash"] },
+		KeyFunc: analysisKeyValue,
 		TTL:     analysisTTL,
 		Route:   "analysis",
 		OnError: func(r *http.Request, err error) {
 			cacheLog.absorbed(r.Context(), "", err)
 		},
 	})
+}
+
+// analysisKeyValue is the analysis route's KeyFunc: the file hash in lower
+// case, so that both spellings share the file's responses and its
+// namespace emg_file:{file_hash} (the middleware's default prefixes), or the
+// route's value as it is when it is not a hash (the handler answers 400,
+// which is not stored).
+func analysisKeyValue(r *http.Request) string {
+	v := mux.Vars(r)["file_hash"]
+	if h, err := emgkey.FileHash(v); err == nil {
+		return h
+	}
+	return v
 }
 
 // readers returns the upload formats by name.

@@ -2,9 +2,15 @@ module github.com/emgcache/emgcache/examples/storeonly
 
 go 1.25.0
 
-replace github.com/emgcache/emgcache/store => ../../store
+replace (
+	github.com/emgcache/emgcache/emgkey => ../../emgkey
+	github.com/emgcache/emgcache/store => ../../store
+)
 
-require github.com/emgcache/emgcache/store v0.0.0-00010101000000-000000000000
+require (
+	github.com/emgcache/emgcache/emgkey v0.0.0-00010101000000-000000000000
+	github.com/emgcache/emgcache/store v0.0.0-00010101000000-000000000000
+)
 
 require (
 	github.com/redis/rueidis v1.0.79 // indirect

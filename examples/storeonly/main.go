@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -46,7 +47,7 @@ func run(ctx context.Context, out *os.File) error {
 	}
 
 	// Cache-aside by hand, with the EMG key layout.
-	key, err := store.AnalysisKey("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+	key, err := emgkey.Analysis("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func run(ctx context.Context, out *os.File) error {
 		}
 	}
 
-	s, _ := cache.Stats(ctx)
+	s := cache.Stats(ctx)
 	fmt.Fprintf(out, "hits=%d misses=%d hit_rate=%.2f\n", s.Hits, s.Misses, s.HitRate)
 	return nil
 }
