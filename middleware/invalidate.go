@@ -7,8 +7,8 @@ import (
 	"github.com/emgcache/emgcache/store"
 )
 
-// Invalidate makes every response stored for the KeyFunc value value, by
-// any process sharing the cache, unreachable. Call it after what the value
+// Invalidate makes every response stored for value, a value the KeyFunc
+// returns, unreachable for every process sharing the cache. Call it after what the value
 // names has changed. It gives the value's namespace
 // ({NamespacePrefix}{value}) a new version, which is part of every key the
 // middleware makes for the value: one write whatever the cache holds; the

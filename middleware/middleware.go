@@ -45,9 +45,9 @@ type Middleware struct {
 	published func()
 }
 
-// NewMiddleware is New returning the Middleware itself, whose Stats and
-// Close a service wires to its metrics and its shutdown. It panics like
-// New.
+// NewMiddleware is New returning the Middleware itself, whose Invalidate
+// a service calls when data changes, and whose Stats and Close it wires to
+// its metrics and its shutdown. It panics like New.
 func NewMiddleware(cache *store.Cache, opts Options) *Middleware {
 	return newMiddleware(cache, opts, time.Now)
 }
@@ -759,7 +759,7 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 // serveOtherMethod passes a request that is neither GET nor HEAD to the
 // handler. A successful unsafe method (POST, PUT, DELETE, PATCH...)
 // invalidates the stored responses of its URI (RFC 9111 §4.4), and more:
-// every response of its KeyFunc value (its file), by giving the value's
+// every response of its KeyFunc value, by giving the value's
 // namespace a new version, as Invalidate does. A fill that began before it
 // computed its key under the old version, so whatever it stores is never
 // served, and a request that arrives after it makes a new key and cannot

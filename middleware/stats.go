@@ -25,8 +25,8 @@ type Stats struct {
 	// Misses counts GET and HEAD requests that went to the handler.
 	Misses uint64 `json:"misses"`
 	// Bypasses counts requests the cache did not take part in: other
-	// methods, and requests with credentials, bypass headers, no valid file
-	// hash or Cache-Control: no-store.
+	// methods, and requests with credentials, bypass headers, an empty
+	// KeyFunc value or Cache-Control: no-store.
 	Bypasses uint64 `json:"bypasses"`
 	// Requests is Hits + Stale + Collapsed + Misses, minus the requests
 	// counted both as a miss and as stale: the requests the cache could

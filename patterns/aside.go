@@ -46,7 +46,7 @@ type asideOptionFunc func(*asideConfig)
 func (f asideOptionFunc) apply(c *asideConfig) { f(c) }
 
 // WithNegativeCache makes a loader's "not found" (an error matching
-// ErrNotFound) cached for ttl, so that requests for a file that does not
+// ErrNotFound) cached for ttl, so that requests for an id that does not
 // exist cannot hammer the origin. Zero means DefaultNegativeTTL. Until it
 // expires, Aside and the batch reads return an error matching ErrNotFound
 // for the key without calling the loader. The key holds a marker that is

@@ -11,7 +11,7 @@ import (
 	"github.com/emgcache/emgcache/store"
 )
 
-// Result is the outcome for one key of a batch read.
+// BatchResult is the outcome for one key of a batch read.
 type BatchResult[T any] struct {
 	Key   string
 	Value T
@@ -26,7 +26,7 @@ type BatchResult[T any] struct {
 }
 
 // BatchGet reads keys in one round trip per Redis node, however many there
-// are (pipelined; on a cluster grouped by node), and returns one Result per
+// are (pipelined; on a cluster grouped by node), and returns one BatchResult per
 // key, in order. Keys held in the client-side cache cost no round trip.
 // One key failing does not fail the others.
 func (p *Layer) BatchGet(ctx context.Context, keys []string) []BatchResult[[]byte] {

@@ -1,8 +1,17 @@
 // Package patterns builds the caching patterns a high-traffic service needs on
 // top of a [store.Cache]: cache-aside with stampede protection, pipelined
 // batch reads and writes, cache warming by priority, and invalidation by key
-// pattern. Every pattern works on both store backends (Redis, including Redis
-// Cluster, and the embedded in-memory backend).
+// pattern or by namespace. Every pattern works on both store backends (Redis,
+// including Redis Cluster, and the embedded in-memory backend).
+//
+//	p := patterns.New(cache, patterns.Options{}) // one Layer per cache, shared
+//	defer p.Close()
+//	r, err := patterns.Aside(ctx, p, "report:"+id, time.Hour, func(ctx context.Context) (Report, error) {
+//		return buildReport(ctx, id) // once per key at a time, across every process sharing the cache
+//	})
+//
+// Start with [New] and [Aside]; [Options]' zero value is the documented
+// defaults. Keys are the caller's: the layer gives them no meaning.
 //
 // # Cache-aside
 //
@@ -29,7 +38,7 @@
 // Aside returns what the loader returns, and the failure goes to
 // [Options.OnError]. A loader's error is returned and not cached, except
 // that [WithNegativeCache] remembers "not found" ([ErrNotFound]) for a short
-// while, so that requests for a file hash that does not exist cannot hammer
+// while, so that requests for an id that does not exist cannot hammer
 // the database.
 //
 // Keys written together should not expire together: every TTL this package
@@ -43,7 +52,7 @@
 // [Layer.BatchGet] and [Layer.BatchSet] (and their JSON twins
 // [BatchGetJSON] and [BatchSetJSON]) cost one round trip per Redis node
 // however many keys they carry; keys held in the client-side cache cost
-// none. Failures are per key: a [Result] each for reads, a [BatchError]
+// none. Failures are per key: a [BatchResult] each for reads, a [BatchError]
 // naming the keys not stored for writes.
 //
 // # Warming

@@ -31,7 +31,7 @@ const (
 	DefaultJitter = 0.1
 	// DefaultNegativeTTL is how long WithNegativeCache(0) remembers that the
 	// origin had nothing for a key: short, because the answer changes as
-	// soon as the file is uploaded.
+	// soon as the origin has the value.
 	DefaultNegativeTTL = 30 * time.Second
 	// DefaultRefreshAheadFraction is the part of the TTL, at the end of an
 	// entry's life, during which WithRefreshAhead(0) reloads it.
@@ -55,7 +55,7 @@ const (
 // error matching it for a key cached as absent.
 var ErrNotFound = store.ErrNotFound
 
-// Options configures the patterns. Its zero value means the documented
+// Options configures a Layer. Its zero value means the documented
 // defaults.
 type Options struct {
 	// LockTTL is the lifetime of the cross-process load lock. Zero means
@@ -145,7 +145,7 @@ type Layer struct {
 	wg     sync.WaitGroup
 }
 
-// New returns the patterns for cache. It panics if cache is nil or opts
+// New returns a Layer on cache. It panics if cache is nil or opts
 // holds a negative duration or a Jitter of 1 or more.
 func New(cache *store.Cache, opts Options) *Layer {
 	if cache == nil {
@@ -168,12 +168,12 @@ func (p *Layer) withBudget(ctx context.Context) context.Context {
 	return store.WithBudget(ctx, d)
 }
 
-// Cache returns the store the patterns run on.
+// Cache returns the store the Layer runs on.
 func (p *Layer) Cache() *store.Cache { return p.cache }
 
 // Close stops the background refreshes, waits for them and for loads still
 // running on behalf of callers, and returns. It does not close the cache,
-// which the caller owns. After Close the patterns still work, but start no
+// which the caller owns. After Close the Layer still works, but starts no
 // goroutines: refresh-ahead is off and a load runs in its caller's
 // goroutine. Close is idempotent and always returns nil.
 func (p *Layer) Close() error {

@@ -42,11 +42,14 @@ type Item struct {
 // GetResult is one key's outcome of a GetMany call: its value, or
 // ErrNotFound, or another error for that key alone.
 type GetResult struct {
+	// Value is the key's value, the caller's own copy; nil unless Err is nil.
 	Value []byte
 	// Local reports that the value came from process memory (the
 	// client-side cache or the embedded backend) without a round trip.
 	Local bool
-	Err   error
+	// Err is nil for a value, ErrNotFound for a key without one, and
+	// otherwise why this key alone could not be read.
+	Err error
 }
 
 // rawResult is one key's outcome inside a backend's getMany.

@@ -40,9 +40,12 @@ func (s Source) String() string {
 	return "unknown"
 }
 
-// Entry is a value with where it came from.
+// Entry is a value with where it came from, as Lookup returns it.
 type Entry struct {
-	Value  []byte
+	// Value is the caller's own copy.
+	Value []byte
+	// Source says whether the value cost a round trip, came from process
+	// memory, or is a stale copy served while Redis is unavailable.
 	Source Source
 }
 
@@ -416,7 +419,8 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 }
 
 // SetNX stores value under key only if key holds nothing, and reports
-// whether it did. It is the primitive for short locks: see Unlock.
+// whether it did. It is the primitive for short locks: take one with a
+// random token as value, release it with DeleteIfValue.
 func (c *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	if err := c.checkKey(key); err != nil {
 		return false, err

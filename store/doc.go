@@ -1,6 +1,17 @@
 // Package store is a byte cache in front of slow work, backed by Redis or by
 // an embedded in-memory backend with the same semantics.
 //
+//	cache, err := store.Open(ctx, store.ConfigFromEnv()) // REDIS_URL; "" is the embedded backend
+//	...
+//	defer cache.Close()
+//	err = cache.Set(ctx, "report:42", body, time.Hour)
+//	v, err := cache.GetString(ctx, "report:42") // ErrNotFound on a miss; any other error: load from the origin
+//
+// Start with [Open]; [Config]'s zero value works. For cache-aside with
+// stampede protection, batches and warming, go on to the patterns module;
+// for HTTP responses, to the middleware module; storetest starts real
+// redis-server processes for tests.
+//
 // # Backends
 //
 // [Open] with an empty [Config.URL] selects the embedded backend: a

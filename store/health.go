@@ -6,15 +6,22 @@ import (
 	"time"
 )
 
-// DefaultHealthTimeout bounds the ping of Health and Stats.
+// DefaultHealthTimeout bounds the backend request of Health (a PING) and of
+// Stats (INFO memory) when the caller's context has no earlier deadline.
 const DefaultHealthTimeout = time.Second
 
 // Health is the result of one health check.
 type Health struct {
-	Healthy bool          `json:"healthy"`
-	Backend string        `json:"backend"`
+	// Healthy reports whether the backend answered a PING, around the
+	// breakers (on a cluster one node answers it; Stats.Healthy asks every
+	// primary).
+	Healthy bool `json:"healthy"`
+	// Backend is Cache.Backend.
+	Backend string `json:"backend"`
+	// Latency is how long the PING took, answered or not.
 	Latency time.Duration `json:"latency_ns"`
-	Breaker BreakerState  `json:"breaker_state"`
+	// Breaker is the worst state of the primaries' breakers, as in Stats.
+	Breaker BreakerState `json:"breaker_state"`
 	// Error says why the check failed; empty when healthy.
 	Error     string    `json:"error,omitempty"`
 	CheckedAt time.Time `json:"checked_at"`
