@@ -52,6 +52,47 @@ func Example() {
 
 // The file hash comes from a KeyFunc, so the middleware works with any
 // router without importing it.
+// Any layout: KeyFunc says what a request is about, KeyPrefix where its
+// responses live, NamespacePrefix which namespace versions them.
+func ExampleMiddleware_Invalidate() {
+	ctx := context.Background()
+	cache, _ := store.Open(ctx, store.Config{})
+	defer cache.Close()
+
+	pages := middleware.NewMiddleware(cache, middleware.Options{
+		KeyFunc:         middleware.PathValue("doc"),
+		KeyPrefix:       "doc-page:",
+		NamespacePrefix: "doc:",
+	})
+	render := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "page of %s", r.PathValue("doc"))
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /docs/{doc}", pages.Handler(render))
+	get := func() string {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/docs/intro", nil))
+		status, _, _ := strings.Cut(w.Header().Get("Cache-Status"), "; ttl=")
+		return status
+	}
+	fmt.Println(get())
+	fmt.Println(get())
+	_ = cache.Scan(ctx, "doc-page:*", func(keys []string) error {
+		fmt.Println(len(keys), strings.HasPrefix(keys[0], "doc-page:intro:"))
+		return nil
+	})
+
+	// The document changed: one write drops every response about it.
+	fmt.Println(pages.Invalidate(ctx, "intro"))
+	fmt.Println(get())
+	// Output:
+	// emgcache; fwd=uri-miss; fwd-status=200; stored
+	// emgcache; hit
+	// 1 true
+	// <nil>
+	// emgcache; fwd=uri-miss; fwd-status=200; stored
+}
+
 func ExampleKeyFunc() {
 	_ = []middleware.Options{
 		// ServeMux: "GET /files/{hash}/analysis".

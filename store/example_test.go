@@ -57,3 +57,43 @@ func ExampleCache_DeletePattern() {
 	fmt.Println(n, err)
 	// Output: 2 <nil>
 }
+
+// A family of keys dropped in one write: every key of the family carries
+// the namespace's version, which InvalidateNamespace replaces.
+func ExampleCache_InvalidateNamespace() {
+	ctx := context.Background()
+	cache, _ := store.Open(ctx, store.Config{})
+	defer cache.Close()
+
+	key := func(name string) string {
+		v, _ := cache.NamespaceVersion(ctx, "user:42")
+		return name + "@" + v
+	}
+	_ = cache.Set(ctx, key("user-report:42"), []byte("report"), time.Hour)
+	_ = cache.Set(ctx, key("user-avatar:42"), []byte("avatar"), time.Hour)
+	_, err := cache.Get(ctx, key("user-report:42"))
+	fmt.Println(err)
+
+	fmt.Println(cache.InvalidateNamespace(ctx, "user:42")) // one write, however many keys
+	_, err = cache.Get(ctx, key("user-report:42"))
+	fmt.Println(errors.Is(err, store.ErrNotFound))
+	// Output:
+	// <nil>
+	// <nil>
+	// true
+}
+
+// A layer that counts its own hits reads through Uncounted, so that the
+// store's hit rate describes the reads its callers asked for.
+func ExampleCache_Uncounted() {
+	ctx := context.Background()
+	cache, _ := store.Open(ctx, store.Config{})
+	defer cache.Close()
+
+	_ = cache.Set(ctx, "lock:report:42", []byte("token"), time.Second)
+	_, _ = cache.Uncounted().GetString(ctx, "lock:report:42")
+	_, _ = cache.GetString(ctx, "report:42")
+	s := cache.Stats(ctx)
+	fmt.Println(s.Hits, s.Misses)
+	// Output: 0 1
+}
