@@ -33,7 +33,7 @@ func TestEntryMemoFollowsTheStoredValue(t *testing.T) {
 	m := newMiddleware(cache, Options{}, time.Now)
 	r := httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+testHash, nil)
 	r.SetPathValue("file_hash", testHash)
-	k, up, ok := m.key(r.Context(), r)
+	k, up, ok := m.key(budgeted(r))
 	require.True(t, ok)
 	require.True(t, up)
 	put := func(body string) {
@@ -43,22 +43,22 @@ func TestEntryMemoFollowsTheStoredValue(t *testing.T) {
 	}
 
 	put("one")
-	first := m.lookup(r.Context(), r, &k, true).entry
+	first := m.lookup(budgeted(r), &k, true).entry
 	require.NotNil(t, first)
 	assert.Equal(t, "one", first.body)
-	assert.Same(t, first, m.lookup(r.Context(), r, &k, true).entry, "a second read of the same stored string decodes nothing")
+	assert.Same(t, first, m.lookup(budgeted(r), &k, true).entry, "a second read of the same stored string decodes nothing")
 
 	put("one")
-	again := m.lookup(r.Context(), r, &k, true).entry
+	again := m.lookup(budgeted(r), &k, true).entry
 	require.NotNil(t, again)
 	assert.NotSame(t, first, again, "a value written again is another string: decoded again")
 
 	put("two")
-	assert.Equal(t, "two", m.lookup(r.Context(), r, &k, true).entry.body)
+	assert.Equal(t, "two", m.lookup(budgeted(r), &k, true).entry.body)
 
 	_, err := cache.Delete(ctx, k.base)
 	require.NoError(t, err)
-	lk := m.lookup(r.Context(), r, &k, true)
+	lk := m.lookup(budgeted(r), &k, true)
 	assert.Nil(t, lk.entry)
 	assert.Equal(t, fwdURIMiss, lk.fwd)
 }
@@ -110,19 +110,19 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range []*http.Request{req(path, ""), req(path+"?a=1", ""), req(path+"?a=2", ""), req(path, "de"), req(strings.ToUpper(path), "")} {
 		for range 2 { // computed, then remembered
-			k, up, ok := m.key(r.Context(), r)
+			k, up, ok := m.key(budgeted(r))
 			require.True(t, ok)
 			require.True(t, up)
 			assert.Equal(t, want(r), k, r.URL.String())
 		}
-		k, _, _ := m.key(r.Context(), r)
+		k, _, _ := m.key(budgeted(r))
 		assert.False(t, seen[k.base], "two requests share %s", k.base)
 		seen[k.base] = true
 	}
 	r := req(path, "")
-	before, _, _ := m.key(r.Context(), r)
+	before, _, _ := m.key(budgeted(r))
 	require.NoError(t, m.Invalidate(ctx, testHash))
-	after, _, _ := m.key(r.Context(), r)
+	after, _, _ := m.key(budgeted(r))
 	assert.NotEqual(t, before.base, after.base)
 	assert.NotEqual(t, before.version, after.version)
 	assert.Equal(t, want(r), after)
@@ -138,7 +138,7 @@ func TestVaryMemoFollowsTheStoredRecord(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+testHash, nil)
 	r.SetPathValue("file_hash", testHash)
 	r.Header.Set("Accept", "text/csv")
-	k, _, ok := m.key(r.Context(), r)
+	k, _, ok := m.key(budgeted(r))
 	require.True(t, ok)
 	putRecord := func(names ...string) *varyRecord {
 		t.Helper()
@@ -148,16 +148,16 @@ func TestVaryMemoFollowsTheStoredRecord(t *testing.T) {
 		return rec
 	}
 	putRecord("Accept")
-	first := m.lookup(ctx, r, &k, true)
+	first := m.lookup(budgeted(r), &k, true)
 	require.NotNil(t, first.record)
 	assert.Equal(t, []string{"Accept"}, first.record.names)
 	assert.Equal(t, fwdVaryMiss, first.fwd)
-	again := m.lookup(ctx, r, &k, true)
+	again := m.lookup(budgeted(r), &k, true)
 	assert.Same(t, first.record, again.record)
 	assert.Equal(t, first.key, again.key)
 
 	putRecord("Accept", "Accept-Language")
-	changed := m.lookup(ctx, r, &k, true)
+	changed := m.lookup(budgeted(r), &k, true)
 	require.NotNil(t, changed.record)
 	assert.Equal(t, []string{"Accept", "Accept-Language"}, changed.record.names)
 	assert.NotEqual(t, first.key, changed.key, "the variant key follows the new record")

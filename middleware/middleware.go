@@ -96,29 +96,27 @@ var noRequestDirectives = httpcache.Request{MaxAge: httpcache.Absent, MinFresh: 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
 	// The request's cache budget bounds the middleware's store calls and
-	// the handler's. Only a request that goes to the handler is cloned to
-	// carry it (withBudget): a hit never needs the clone.
-	ctx, added := r.Context(), false
-	if _, ok := store.BudgetLeft(ctx); !ok && m.cfg.budget > 0 {
-		ctx, added = store.WithBudget(ctx, m.cfg.budget), true
-	}
+	// the handler's. It is made on first need (cb.context): a hit served
+	// from process memory waits on nothing and needs none, and only a
+	// request that goes to the handler is cloned to carry it.
+	cb := requestBudget{r: r, d: m.cfg.budget}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.serveOtherMethod(w, withBudget(r, ctx, added))
+		h.serveOtherMethod(w, cb.request())
 		return
 	}
 	if detail := m.cfg.bypassReason(r); detail != "" {
-		h.bypass(w, withBudget(r, ctx, added), detail)
+		h.bypass(w, cb.request(), detail)
 		return
 	}
-	k, storeUp, ok := m.key(ctx, r)
+	k, storeUp, ok := m.key(&cb)
 	if !ok {
-		h.bypass(w, withBudget(r, ctx, added), detailKey)
+		h.bypass(w, cb.request(), detailKey)
 		return
 	}
 	if !storeUp {
 		// Without the namespace's version there is no key to read nor to
 		// write: the handler answers, collapsed with concurrent requests.
-		h.forward(w, withBudget(r, ctx, added), &k, lookupResult{fwd: fwdMiss, key: k.base}, nil, true)
+		h.forward(w, cb.request(), &k, lookupResult{fwd: fwdMiss, key: k.base}, nil, true)
 		return
 	}
 	rd := noRequestDirectives
@@ -127,21 +125,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case rd.NoStore:
-		h.bypass(w, withBudget(r, ctx, added), detailNoStore)
+		h.bypass(w, cb.request(), detailNoStore)
 		return
 	case rd.NoCache:
 		// Nothing stored is served without asking the handler (RFC 9111
 		// §5.2.1.4), but a stored response's validators let it answer 304.
-		lk := m.lookup(ctx, r, &k, true)
+		lk := m.lookup(&cb, &k, true)
 		if lk.fwd != fwdMiss {
 			lk.fwd = fwdRequest
 		}
 		lk.prior = lk.entry
-		h.forward(w, withBudget(r, ctx, added), &k, lk, nil, false)
+		h.forward(w, cb.request(), &k, lk, nil, false)
 		return
 	}
 
-	lk := m.lookup(ctx, r, &k, true)
+	lk := m.lookup(&cb, &k, true)
 	var stale *entry
 	if e := lk.entry; e != nil {
 		age := m.age(e)
@@ -180,16 +178,42 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.gatewayTimeout(w, lk.fwd)
 		return
 	}
-	h.forward(w, withBudget(r, ctx, added), &k, lk, stale, true)
+	h.forward(w, cb.request(), &k, lk, stale, true)
 }
 
-// withBudget returns r with the context ctx if added: ctx is r's own
-// context with the request's cache budget added.
-func withBudget(r *http.Request, ctx context.Context, added bool) *http.Request {
-	if !added {
-		return r
+// requestBudget is a request's context with its cache budget, made on
+// first need.
+type requestBudget struct {
+	r     *http.Request
+	d     time.Duration // the budget to add; 0 for none
+	ctx   context.Context
+	added bool // ctx is r's context with a budget added
+	made  bool
+}
+
+// context returns the request's context with its cache budget: r's own if
+// it carries one already or the budget is off, else r's with one added.
+func (cb *requestBudget) context() context.Context {
+	if !cb.made {
+		cb.made, cb.ctx = true, cb.r.Context()
+		if _, ok := store.BudgetLeft(cb.ctx); !ok && cb.d > 0 {
+			cb.ctx, cb.added = store.WithBudget(cb.ctx, cb.d), true
+		}
 	}
-	return r.WithContext(ctx)
+	return cb.ctx
+}
+
+// request returns the request with the context of context.
+func (cb *requestBudget) request() *http.Request {
+	if ctx := cb.context(); cb.added {
+		return cb.r.WithContext(ctx)
+	}
+	return cb.r
+}
+
+// budgeted is a requestBudget for r that carries its budget already.
+func budgeted(r *http.Request) *requestBudget {
+	return &requestBudget{r: r, ctx: r.Context(), made: true}
 }
 
 // age is the current age of a stored response (RFC 9111 §4.2.3): its
@@ -231,7 +255,8 @@ func (m *Middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
 // empty KeyFunc value, or a query that cannot be normalised. storeUp is
 // false when the namespace's version could not be read; the key then
 // serves only to collapse concurrent requests and is never written.
-func (m *Middleware) key(ctx context.Context, r *http.Request) (k requestKey, storeUp, ok bool) {
+func (m *Middleware) key(cb *requestBudget) (k requestKey, storeUp, ok bool) {
+	r := cb.r
 	v := m.cfg.keyFunc(r)
 	if v == "" {
 		return requestKey{}, false, false
@@ -256,7 +281,10 @@ func (m *Middleware) key(ctx context.Context, r *http.Request) (k requestKey, st
 	} else if ns, ok = m.cfg.namespaceFor(v); !ok {
 		return requestKey{}, false, false
 	}
-	version, err := m.cache.NamespaceVersion(ctx, ns)
+	version, err := m.cache.LocalNamespaceVersion(ns)
+	if errors.Is(err, store.ErrNotLocal) {
+		version, err = m.cache.NamespaceVersion(cb.context(), ns)
+	}
 	if err != nil {
 		m.report(r, fmt.Errorf("middleware: read version of %s: %w", ns, err))
 	}
@@ -311,14 +339,17 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) 
 // read count in the store's hits and misses: one counted read per request,
 // whatever the lookup takes, so the store's numbers describe the requests
 // and the middleware's own Stats say what became of them.
-func (m *Middleware) lookup(ctx context.Context, r *http.Request, k *requestKey, counted bool) lookupResult {
+func (m *Middleware) lookup(cb *requestBudget, k *requestKey, counted bool) lookupResult {
+	r := cb.r
 	lk := lookupResult{fwd: fwdURIMiss, key: k.base}
 	var v string
 	var err error
 	if counted {
-		v, err = m.cache.GetString(ctx, k.base)
+		if v, err = m.cache.LocalString(k.base); errors.Is(err, store.ErrNotLocal) {
+			v, err = m.cache.GetString(cb.context(), k.base)
+		}
 	} else {
-		v, err = m.cache.Uncounted().GetString(ctx, k.base)
+		v, err = m.cache.Uncounted().GetString(cb.context(), k.base)
 	}
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -335,7 +366,7 @@ func (m *Middleware) lookup(ctx context.Context, r *http.Request, k *requestKey,
 			return lk
 		}
 		lk.fwd, lk.key, lk.record = fwdVaryMiss, variantKey(k, rec, r.Header), rec
-		if v, err = m.cache.Uncounted().GetString(ctx, lk.key); err != nil {
+		if v, err = m.cache.Uncounted().GetString(cb.context(), lk.key); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				m.report(r, fmt.Errorf("middleware: lookup: %w", err))
 				lk.fwd = fwdMiss
@@ -479,7 +510,7 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 		// and now, its response stored: look again before running the
 		// handler a second time. The request's counted read was the first.
 		if lk.fwd != fwdMiss && lk.fwd != fwdRequest && !lk.unreadable {
-			if again := m.lookup(r.Context(), r, k, false); again.entry != nil {
+			if again := m.lookup(budgeted(r), k, false); again.entry != nil {
 				e := again.entry
 				if age := max(m.now().Sub(e.storedAt), 0); age < e.fresh {
 					f.publish(sharedResult(e, r, fillResult{hit: true}))

@@ -311,6 +311,8 @@ type Options struct {
 	// over all its store calls (store.WithBudget), so that a stalled Redis
 	// costs a request one timeout, not one per call. A budget already in the
 	// request's context is kept; a background revalidation gets its own.
+	// A hit served from process memory waits on nothing and gets none
+	// (store.LocalString): the budget is added when a read goes to Redis.
 	// Zero means the cache's OpTimeout; negative turns the budget off.
 	CacheBudget time.Duration
 }
