@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +58,7 @@ func (c *config) storeFor(r *http.Request, status int, h http.Header, requestTim
 		}
 		// The qualified forms count as unqualified: not storing at all is
 		// simpler than stripping fields and never wrong.
-		if _, star := parseVary(h["Vary"]); star || d.NoStore || d.NoCache || d.Private || len(d.NoCacheFields) > 0 || len(d.PrivateFields) > 0 {
+		if _, star := httpcache.ParseVary(h["Vary"]); star || d.NoStore || d.NoCache || d.Private || len(d.NoCacheFields) > 0 || len(d.PrivateFields) > 0 {
 			return storePlan{}, false
 		}
 		fresh := c.ttl
@@ -90,25 +89,6 @@ func (c *config) storeFor(r *http.Request, status int, h http.Header, requestTim
 	}
 	plan.initialAge = httpcache.InitialAge(h, requestTime, responseTime)
 	return plan, true
-}
-
-// parseVary returns the canonical, sorted, unique header names of Vary
-// field lines, and whether one of them is "*".
-func parseVary(values []string) (names []string, star bool) {
-	for _, v := range values {
-		for f := range strings.SplitSeq(v, ",") {
-			f = strings.TrimSpace(f)
-			switch f {
-			case "":
-			case "*":
-				star = true
-			default:
-				names = append(names, http.CanonicalHeaderKey(f))
-			}
-		}
-	}
-	slices.Sort(names)
-	return slices.Compact(names), star
 }
 
 // unstoredHeaders are the headers that describe one connection, not the

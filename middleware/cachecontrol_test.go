@@ -102,11 +102,3 @@ func TestStoreForAge(t *testing.T) {
 	assert.Equal(t, 102*time.Second, plan.initialAge, "Age plus the response delay (RFC 9111 §4.2.3)")
 	assert.Equal(t, []string{"X-Secret"}, plan.strip)
 }
-
-func TestParseVary(t *testing.T) {
-	names, star := parseVary([]string{"accept-encoding, Accept", "ACCEPT", ""})
-	assert.Equal(t, []string{"Accept", "Accept-Encoding"}, names)
-	assert.False(t, star)
-	_, star = parseVary([]string{"Accept, *"})
-	assert.True(t, star)
-}

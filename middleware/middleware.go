@@ -701,7 +701,7 @@ func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk
 // answers r, with the requests waiting for it.
 func sharedResult(e *entry, r *http.Request, res fillResult) *fillResult {
 	res.entry = e
-	res.varyNames, _ = parseVary(e.get("Vary"))
+	res.varyNames, _ = httpcache.ParseVary(e.get("Vary"))
 	for _, name := range res.varyNames {
 		res.varyValues = append(res.varyValues, slices.Clone(r.Header[name]))
 	}

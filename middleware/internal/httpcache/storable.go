@@ -3,6 +3,7 @@ package httpcache
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -63,7 +64,7 @@ func Storable(req http.Header, status int, h http.Header, d Response, targeted b
 	case len(req["Authorization"]) > 0 && !d.Public && d.SMaxAge == Absent && !d.MustRevalidate:
 		return Decision{Reason: ReasonAuthorization}
 	}
-	if varyStar(h["Vary"]) {
+	if _, star := ParseVary(h["Vary"]); star {
 		return Decision{Reason: ReasonVaryStar}
 	}
 	strip := append(slices.Clone(d.PrivateFields), d.NoCacheFields...)
@@ -97,15 +98,24 @@ func HasValidator(h http.Header) bool {
 	return len(h["Etag"]) > 0 || len(h["Last-Modified"]) > 0
 }
 
-func varyStar(lines []string) bool {
-	r := directiveReader{values: lines}
-	for {
-		name, _, _, ok := r.next()
-		if !ok {
-			return false
-		}
-		if name == "*" {
-			return true
+// ParseVary reads Vary field lines (RFC 9110 §12.5.5): the canonical,
+// sorted, unique header names they list, and whether the response varies
+// on something no request can be matched against: a "*", or a member that
+// is not a field name (a token), such as "*=x" or "a b", which a cache
+// cannot match either. Empty members are skipped, as §5.6.1 lets a
+// recipient do.
+func ParseVary(lines []string) (names []string, star bool) {
+	for _, v := range lines {
+		for f := range strings.SplitSeq(v, ",") {
+			switch f = strings.Trim(f, " \t"); {
+			case f == "":
+			case f == "*" || !IsToken(f):
+				star = true
+			default:
+				names = append(names, http.CanonicalHeaderKey(f))
+			}
 		}
 	}
+	slices.Sort(names)
+	return slices.Compact(names), star
 }

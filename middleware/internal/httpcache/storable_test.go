@@ -85,3 +85,39 @@ func TestStaleForbidden(t *testing.T) {
 		})
 	}
 }
+
+// One reading of Vary serves both the storability decision and the
+// middleware's variant keys, so that they cannot disagree on a line.
+func TestParseVary(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		names []string
+		star  bool
+	}{
+		{"none", nil, nil, false},
+		{"canonical, sorted, unique", []string{"accept-encoding, Accept", "ACCEPT", ""}, []string{"Accept", "Accept-Encoding"}, false},
+		{"empty members", []string{" , Accept ,,\t"}, []string{"Accept"}, false},
+		{"star", []string{"Accept, *"}, []string{"Accept"}, true},
+		{"star alone on a line", []string{"Accept", "*"}, []string{"Accept"}, true},
+		{"star with a value is no field name", []string{"*=x"}, nil, true},
+		{"a member with a space", []string{"Accept Language"}, nil, true},
+		{"a member with a parameter", []string{"Accept;q=1"}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			names, star := ParseVary(tt.lines)
+			if !slices.Equal(names, tt.names) || star != tt.star {
+				t.Errorf("ParseVary(%q) = %q, %v; want %q, %v", tt.lines, names, star, tt.names, tt.star)
+			}
+			h := http.Header{"Cache-Control": {"max-age=60"}}
+			if tt.lines != nil {
+				h["Vary"] = tt.lines
+			}
+			d, targeted := Directives(h, nil)
+			if dec := Storable(http.Header{}, http.StatusOK, h, d, targeted, Heuristic{}, time.Now()); dec.Store == tt.star {
+				t.Errorf("Storable says store %v for Vary %q, ParseVary star %v", dec.Store, tt.lines, tt.star)
+			}
+		})
+	}
+}
