@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorilla/mux"
-
 	"github.com/emgcache/emgcache/emg"
 	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
@@ -227,7 +225,7 @@ func (s *server) formats() []string {
 
 // fileHashVar returns the route's file hash, validated and in lower case.
 func fileHashVar(r *http.Request) (string, error) {
-	raw := mux.Vars(r)["file_hash"]
+	raw := pathValue(r, "file_hash")
 	h, err := emgkey.FileHash(raw)
 	if err != nil {
 		return "", badRequest("file_hash %q is not a hex SHA-256 digest (nor MD5, SHA-1 or SHA-512)", excerpt(raw))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -14,7 +16,11 @@ import (
 
 // accessLog logs one record per request. It names the route template, not
 // the path, so that user ids stay out of the log.
-func (s *server) accessLog(next http.Handler) http.Handler {
+func (s *server) accessLog(next http.Handler) http.Handler { return s.logRequests(next, "") }
+
+// logRequests is accessLog for the requests of the route template route,
+// or of the gorilla/mux route they matched when route is "".
+func (s *server) logRequests(next http.Handler, route string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -33,23 +39,38 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		case status == 0:
 			status = http.StatusOK
 		}
-		attrs := []slog.Attr{
+		// The record is handed to the handler itself: Logger.LogAttrs
+		// would also capture the caller's program counter, which no
+		// handler here prints (about 8% of a cached request's time).
+		now := time.Now()
+		rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
+		rec.AddAttrs(
 			slog.String("method", r.Method),
-			slog.String("route", routeOf(r)),
+			slog.String("route", cmp.Or(route, routeOf(r))),
 			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
-		}
-		if h := mux.Vars(r)["file_hash"]; h != "" && len(h) <= 128 {
-			attrs = append(attrs, slog.String("file_hash", h))
+			slog.Duration("duration", now.Sub(start)),
+		)
+		if h := pathValue(r, "file_hash"); h != "" && len(h) <= 128 {
+			rec.AddAttrs(slog.String("file_hash", h))
 		}
 		if cs := sw.Header().Get("Cache-Status"); cs != "" {
-			attrs = append(attrs, slog.String("cache_status", cs))
+			rec.AddAttrs(slog.String("cache_status", cs))
 		}
 		// Info even for a 5xx: the handler has logged a failure of its own
 		// as an error, and a 503 from the health endpoint is its answer,
-		// polled by load balancers, not a fault of the request.
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		// polled by load balancers, not a fault of the request. A failed
+		// write has no log left to go to.
+		_ = s.log.Handler().Handle(r.Context(), rec)
 	})
+}
+
+// pathValue returns the value of the wildcard name of the route r
+// matched, whichever router matched it.
+func pathValue(r *http.Request, name string) string {
+	if v := r.PathValue(name); v != "" {
+		return v
+	}
+	return mux.Vars(r)[name]
 }
 
 // routeOf returns the template of the route r matched, or its path when it
@@ -161,4 +182,73 @@ func (c *cacheErrorLog) absorbed(ctx context.Context, key string, err error) {
 	}
 	attrs = append(attrs, slog.Int("more_since_last_warning", suppressed))
 	c.log.LogAttrs(ctx, slog.LevelWarn, "cache failure absorbed; serving from the database", attrs...)
+}
+
+// logFlushInterval bounds how long a log record waits in the buffer.
+const logFlushInterval = 50 * time.Millisecond
+
+// logBuffer collects log records and writes them out together, at most
+// logFlushInterval after the first, or as soon as the buffer is full: one
+// write to the log's file per record would cost every request a system
+// call of its own, about a sixth of a cached request's time in process
+// (BenchmarkCachedAnalysis). Close writes out what is left and stops the
+// flushing; records written after Close go out at once.
+type logBuffer struct {
+	mu     sync.Mutex
+	w      *bufio.Writer
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func newLogBuffer(out io.Writer, interval time.Duration) *logBuffer {
+	b := &logBuffer{w: bufio.NewWriterSize(out, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.flushEvery(interval)
+	return b
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.w.Write(p)
+	if err == nil && b.closed {
+		err = b.w.Flush()
+	}
+	return n, err
+}
+
+func (b *logBuffer) flushEvery(interval time.Duration) {
+	defer close(b.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.mu.Lock()
+			if b.w.Buffered() > 0 {
+				// A failed write has no log left to go to; bufio keeps the
+				// error and Write returns it to slog, which drops it too.
+				_ = b.w.Flush()
+			}
+			b.mu.Unlock()
+		}
+	}
+}
+
+// Close writes out the buffered records and stops the flushing.
+func (b *logBuffer) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	close(b.stop)
+	<-b.done
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Flush()
 }

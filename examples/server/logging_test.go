@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/emgcache/emgcache/examples/internal/recordstore"
+	"github.com/emgcache/emgcache/patterns"
+	"github.com/emgcache/emgcache/store"
 )
 
 // fastWriter is a ResponseWriter with net/http's fast paths, recording
@@ -75,6 +83,59 @@ func TestStatusWriterPassesFastPathsThrough(t *testing.T) {
 			assert.Equal(t, body, fw.body.String())
 			assert.Equal(t, http.StatusOK, sw.status, "a body without WriteHeader is a 200")
 			assert.Same(t, under, http.ResponseWriter(sw.Unwrap()))
+		})
+	}
+}
+
+// What the buffer holds is written out by Close, and a record written
+// after Close goes out at once: nothing logged is lost at shutdown.
+func TestLogBufferWritesOutOnClose(t *testing.T) {
+	var out bytes.Buffer
+	b := newLogBuffer(&out, time.Hour)
+	_, err := io.WriteString(b, "one\n")
+	require.NoError(t, err)
+	_, err = io.WriteString(b, "two\n")
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	assert.Equal(t, "one\ntwo\n", out.String())
+	_, err = io.WriteString(b, "three\n")
+	require.NoError(t, err)
+	assert.Equal(t, "one\ntwo\nthree\n", out.String())
+	require.NoError(t, b.Close())
+}
+
+// The analysis route is routed in front of gorilla/mux; its requests are
+// logged like every other, with the route's template and the file hash.
+func TestAccessLogNamesTheAnalysisRoute(t *testing.T) {
+	repo, err := recordstore.Open(t.Context(), ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = repo.Close() })
+	cache, err := store.Open(t.Context(), store.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	p := patterns.New(cache, patterns.Options{})
+	t.Cleanup(func() { _ = p.Close() })
+	var out bytes.Buffer
+	log := newLogger(&out, config{logFormat: "json", logLevel: slog.LevelInfo})
+	s := &server{repo: repo, cache: cache, patterns: p, readers: readers(), log: log, cacheLog: newCacheErrorLog(log)}
+	s.analysisCache = newAnalysisCache(cache, s.cacheLog)
+	const hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, tt := range []struct{ method, path, route string }{
+		{http.MethodGet, "/api/emg/analysis/" + hash, analysisRoute},
+		{http.MethodHead, "/api/emg/analysis/" + hash, analysisRoute},
+		{http.MethodGet, "/api/emg/files/" + hash, "/api/emg/files/{file_hash}"},
+	} {
+		t.Run(tt.method+" "+tt.route, func(t *testing.T) {
+			out.Reset()
+			res, _ := serveOnce(t, s.routes(), tt.method, tt.path)
+			assert.Equal(t, http.StatusNotFound, res.StatusCode, "no such file")
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal(out.Bytes(), &rec), "one record: %s", out.String())
+			assert.Equal(t, "request", rec["msg"])
+			assert.Equal(t, tt.route, rec["route"])
+			assert.Equal(t, hash, rec["file_hash"])
+			assert.Equal(t, tt.method, rec["method"])
+			assert.EqualValues(t, http.StatusNotFound, rec["status"])
 		})
 	}
 }

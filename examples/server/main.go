@@ -56,7 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
-	log := newLogger(out, cfg)
+	// Written out before run returns, the failure included.
+	buf := newLogBuffer(out, logFlushInterval)
+	defer func() { _ = buf.Close() }()
+	log := newLogger(buf, cfg)
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("server failed", "error", err)
 		return &loggedError{err: err}

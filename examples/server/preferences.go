@@ -10,8 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/gorilla/mux"
-
 	"github.com/emgcache/emgcache/emgkey"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
@@ -83,7 +81,7 @@ func (s *server) putPreferences(w http.ResponseWriter, r *http.Request) {
 // userVar returns the route's user id and its cache key. The key holds a
 // hash of the id, never the id itself.
 func userVar(r *http.Request) (userID, key string, err error) {
-	userID = mux.Vars(r)["user_id"]
+	userID = pathValue(r, "user_id")
 	switch {
 	case userID == "":
 		return "", "", badRequest("user_id is empty")
