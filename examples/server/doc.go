@@ -6,9 +6,14 @@
 // system of record; the cache holds what is read often or costs much to
 // compute:
 //
-//	emg_metadata:{file_hash}            a recording's metadata, cache-aside
+//	emg_metadata:{file_hash}@{version}  a recording's metadata, cache-aside
 //	emg_analysis:{file_hash}:{digest}   analysis responses, one per query
 //	user_prefs:{hash of the user id}    preferences, read and written through
+//
+// Both file families are versioned by the file's namespace,
+// emg_file:{file_hash}: the metadata key names its version and the analysis
+// digest covers it, so one InvalidateNamespace of it drops both. The layout
+// comes from the emgkey module.
 //
 // The cache is never the reason a request fails: with Redis down, every
 // endpoint answers from the database and the analysis code.
