@@ -87,7 +87,10 @@
 // [Cache.Uncounted] reads the same way without being counted, for layers
 // that keep statistics of their own (the middleware) and for bookkeeping
 // keys (a lock being polled), so that the hit rate describes the reads of
-// cached data that callers asked for.
+// cached data that callers asked for. [Cache.LocalString] and
+// [Cache.LocalNamespaceVersion] answer from process memory alone, without a
+// context, or say [ErrNotLocal]: for a layer that sets up per-request state
+// (a budget) only when a read would have to wait.
 //
 // All methods of [Cache] are safe for concurrent use.
 package store
