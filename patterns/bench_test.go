@@ -3,6 +3,7 @@ package patterns_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -192,5 +193,32 @@ func BenchmarkAsideHit(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkAsideMiss is the cost of a miss that loads, with a loader that
+// costs nothing: the shared flight, the placeholder and the
+// compare-and-set write of the value.
+func BenchmarkAsideMiss(b *testing.B) {
+	srv := storetest.NewServer(b)
+	ctx := context.Background()
+	want := analysis{RMS: 0.42, Channels: []string{"biceps", "triceps"}, Peaks: []float64{1, 2, 3, 4}}
+	loader := func(context.Context) (analysis, error) { return want, nil }
+	for _, be := range []struct {
+		name string
+		cfg  store.Config
+	}{
+		{"memory", store.Config{}},
+		{"redis-local", store.Config{URL: srv.URL()}},
+	} {
+		p := newPatterns(b, openCache(b, be.cfg), patterns.Options{})
+		b.Run(be.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := patterns.Aside(ctx, p, "miss:"+strconv.Itoa(i), time.Hour, loader); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
