@@ -1,6 +1,6 @@
 # emgcache: one Makefile for every module of the go.work workspace.
 SHELL := /bin/bash
-MODULES := emgkey store patterns middleware health health/browsertest emg examples examples/storeonly bench
+MODULES := emgkey internal store patterns middleware health health/browsertest emg examples examples/storeonly bench
 GO ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6 -timeout 90m
@@ -60,7 +60,8 @@ tidy-check:
 			echo "go mod tidy changes $$m"; cp "$$tmp/go.mod" go.mod; [ -f "$$tmp/go.sum" ] && cp "$$tmp/go.sum" go.sum; exit 1; fi) || exit 1; \
 	done
 
-## deps-check: store stays light, emgkey imports only the standard library, health/client links no Redis client, health requires no patterns nor chromedp.
+## deps-check: store stays light, emgkey and internal import only the standard library, health/client links no
+## Redis client, health requires no patterns nor chromedp.
 deps-check:
 	@GO=$(GO) ./scripts/deps-check.sh
 

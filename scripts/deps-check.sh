@@ -10,7 +10,10 @@
 #     health/browsertest module).
 #   - emg/c3d uses the standard library only, and emg adds gonum's FFT and
 #     nothing else;
-#   - emgkey, the EMG key layout, imports only the standard library.
+#   - emgkey, the EMG key layout, imports only the standard library;
+#   - internal (the singleflight and the list store, patterns and middleware
+#     share) uses the standard library only, and its module requires
+#     nothing, so that it adds nothing to store's weight.
 #
 # Each failure names the module and the offending packages or modules.
 set -euo pipefail
@@ -58,6 +61,13 @@ nonstd() {
 }
 
 nonstd emgkey ./... '^github.com/emgcache/emgcache/emgkey$' "imports only the standard library"
+nonstd internal ./... '^github.com/emgcache/emgcache/internal/' "uses the standard library only"
+built=$(cd internal && GOWORK=off "$GO" list -m all)
+bad=$(grep -vx 'github.com/emgcache/emgcache/internal' <<<"$built" || true)
+if [ -n "$bad" ]; then
+	echo "deps-check: module internal must require nothing but requires:" $bad
+	status=1
+fi
 nonstd emg ./c3d '^github.com/emgcache/emgcache/emg/c3d$' "uses the standard library only"
 nonstd emg ./... '^github.com/emgcache/emgcache/emg(/|$)|^gonum.org/v1/gonum/' "needs gonum only"
 exit $status

@@ -1,0 +1,3 @@
+module github.com/emgcache/emgcache/internal
+
+go 1.25.0
