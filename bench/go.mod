@@ -5,6 +5,7 @@ go 1.26.0
 replace (
 	github.com/emgcache/emgcache/emg => ../emg
 	github.com/emgcache/emgcache/emgkey => ../emgkey
+	github.com/emgcache/emgcache/internal => ../internal
 	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
 	github.com/emgcache/emgcache/store => ../store
@@ -27,6 +28,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/emgcache/emgcache/emgkey v0.0.0-00010101000000-000000000000 // indirect
+	github.com/emgcache/emgcache/internal v0.0.0-00010101000000-000000000000 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.13.6 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

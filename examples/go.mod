@@ -6,6 +6,7 @@ replace (
 	github.com/emgcache/emgcache/emg => ../emg
 	github.com/emgcache/emgcache/emgkey => ../emgkey
 	github.com/emgcache/emgcache/health => ../health
+	github.com/emgcache/emgcache/internal => ../internal
 	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
 	github.com/emgcache/emgcache/store => ../store
@@ -31,6 +32,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/emgcache/emgcache/internal v0.0.0-00010101000000-000000000000 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect

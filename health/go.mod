@@ -4,6 +4,7 @@ go 1.26.0
 
 replace (
 	github.com/emgcache/emgcache/emgkey => ../emgkey
+	github.com/emgcache/emgcache/internal => ../internal
 	github.com/emgcache/emgcache/middleware => ../middleware
 	github.com/emgcache/emgcache/patterns => ../patterns
 	github.com/emgcache/emgcache/store => ../store
@@ -26,6 +27,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/emgcache/emgcache/emgkey v0.0.0-00010101000000-000000000000 // indirect
+	github.com/emgcache/emgcache/internal v0.0.0-00010101000000-000000000000 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect

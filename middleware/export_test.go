@@ -20,7 +20,7 @@ func NewMiddlewareWithClock(cache *store.Cache, opts Options, now func() time.Ti
 
 // OnJoin sets a hook called (under a lock: it must not block on another
 // request) whenever a request joins a flight it did not start.
-func OnJoin(m *Middleware, fn func(key string)) { m.flights.joined = fn }
+func OnJoin(m *Middleware, fn func(key string)) { m.flights.OnJoin = fn }
 
 // OnPublished sets a hook run by a fill after it has handed its response
 // to the requests waiting for it and before it writes it to the store.

@@ -4,11 +4,13 @@ go 1.25.0
 
 replace (
 	github.com/emgcache/emgcache/emgkey => ../emgkey
+	github.com/emgcache/emgcache/internal => ../internal
 	github.com/emgcache/emgcache/store => ../store
 )
 
 require (
 	github.com/emgcache/emgcache/emgkey v0.0.0-00010101000000-000000000000
+	github.com/emgcache/emgcache/internal v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/store v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

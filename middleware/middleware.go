@@ -504,7 +504,7 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 		h.fill(w, r, k, lk, stale, nil)
 		return
 	}
-	f, leader := m.flights.join(lk.key)
+	f, leader := m.flights.Join(lk.key)
 	if leader {
 		// The flight this request missed may have ended between its lookup
 		// and now, its response stored: look again before running the
@@ -513,8 +513,8 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 			if again := m.lookup(budgeted(r), k, false); again.entry != nil {
 				e := again.entry
 				if age := max(m.now().Sub(e.storedAt), 0); age < e.fresh {
-					f.publish(sharedResult(e, r, fillResult{hit: true}))
-					m.flights.leave(lk.key, f)
+					f.Publish(sharedResult(e, r, fillResult{hit: true}))
+					m.flights.Leave(f)
 					m.stats.hits.Add(1)
 					m.serveEntry(w, r, e, m.hitValues(e, age))
 					return
@@ -525,12 +525,10 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 		h.fill(w, r, k, lk, stale, f)
 		return
 	}
-	select {
-	case <-f.done:
-	case <-r.Context().Done():
+	res, err := f.Wait(r.Context())
+	if err != nil {
 		return
 	}
-	res := f.res
 	if !res.sharesWith(r.Header) {
 		m.stats.misses.Add(1)
 		h.fill(w, r, k, lk, stale, nil)
@@ -565,18 +563,18 @@ func (h *handler) forward(w http.ResponseWriter, r *http.Request, k *requestKey,
 // flight f (nil when alone) it publishes the response to the waiters as
 // soon as it is known, and leaves the flight only once the response is in
 // the store, so that requests arriving meanwhile are served from memory.
-func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk lookupResult, stale *entry, f *flight) {
+func (h *handler) fill(w http.ResponseWriter, r *http.Request, k *requestKey, lk lookupResult, stale *entry, f *fillFlight) {
 	m := h.m
 	if f != nil {
 		// Also on a panic of the handler: its waiters run it themselves.
 		defer func() {
-			f.publish(notShared)
-			m.flights.leave(lk.key, f)
+			f.Publish(notShared)
+			m.flights.Leave(f)
 		}()
 	}
 	publish := func(res *fillResult) {
 		if f != nil {
-			f.publish(res)
+			f.Publish(res)
 		}
 	}
 	// After a failed lookup the store is down: leave it alone.
@@ -760,7 +758,7 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 	if !h.m.bg.acquire() {
 		return
 	}
-	f, leader := h.m.flights.join(lk.key)
+	f, leader := h.m.flights.Join(lk.key)
 	if !leader {
 		h.m.bg.release()
 		return

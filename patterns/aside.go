@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emgcache/emgcache/internal/flight"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -158,14 +159,22 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 	}
 
 	produce := encoder(p, key, loader)
-	res, err := p.flights.do(ctx, key, p.spawn, func(ctx context.Context) flightResult {
+	res, err := p.flights.Do(ctx, key, p.spawn, func(ctx context.Context) flightResult {
 		return p.fill(ctx, key, ttl, cfg, produce, valid)
 	})
-	switch {
-	case err != nil:
+	if err != nil {
+		// Declared here, where it is needed: errors.As makes it escape.
+		var panicked *flight.PanicError
+		switch {
+		case errors.As(err, &panicked):
+			// Every caller that waited for the load panics with it.
+			panic(fmt.Errorf("patterns: loader panicked: %w", panicked))
+		case errors.Is(err, flight.ErrGoexit):
+			return zero, errGoexit
+		}
 		return zero, err
-	case res.panicked != nil:
-		panic(res.panicked)
+	}
+	switch {
 	case res.err != nil:
 		return zero, res.err
 	case res.raw != nil:

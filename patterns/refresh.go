@@ -1,13 +1,13 @@
 package patterns
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/emgcache/emgcache/internal/list"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -33,8 +33,8 @@ const (
 // LRU bounded by maxRefreshKeys.
 type refreshBook struct {
 	mu    sync.Mutex
-	items map[string]*list.Element
-	order list.List // front: most recently touched
+	items map[string]*list.Element[refreshEntry]
+	order list.List[refreshEntry] // front: most recently touched
 }
 
 type refreshEntry struct {
@@ -42,24 +42,25 @@ type refreshEntry struct {
 	next time.Time
 }
 
-// entry returns key's element, creating it with a zero time, and marks
+// entry returns key's entry, creating it with a zero time, and marks
 // it recently used. The lock must be held.
-func (b *refreshBook) entry(key string) *list.Element {
+func (b *refreshBook) entry(key string) *refreshEntry {
 	if b.items == nil {
-		b.items = make(map[string]*list.Element)
+		b.items = make(map[string]*list.Element[refreshEntry])
 	}
 	if e := b.items[key]; e != nil {
 		b.order.MoveToFront(e)
-		return e
+		return &e.Value
 	}
-	e := b.order.PushFront(&refreshEntry{key: key})
+	e := &list.Element[refreshEntry]{Value: refreshEntry{key: key}}
+	b.order.PushFront(e)
 	b.items[key] = e
 	if b.order.Len() > maxRefreshKeys {
 		last := b.order.Back()
 		b.order.Remove(last)
-		delete(b.items, last.Value.(*refreshEntry).key)
+		delete(b.items, last.Value.key)
 	}
-	return e
+	return &e.Value
 }
 
 // due reports whether key should be looked at now, and if so claims it for
@@ -67,7 +68,7 @@ func (b *refreshBook) entry(key string) *list.Element {
 func (b *refreshBook) due(key string, now time.Time, claim time.Duration) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	re := b.entry(key).Value.(*refreshEntry)
+	re := b.entry(key)
 	if now.Before(re.next) {
 		return false
 	}
@@ -78,7 +79,7 @@ func (b *refreshBook) due(key string, now time.Time, claim time.Duration) bool {
 // set records when key is next due.
 func (b *refreshBook) set(key string, at time.Time) {
 	b.mu.Lock()
-	b.entry(key).Value.(*refreshEntry).next = at
+	b.entry(key).next = at
 	b.mu.Unlock()
 }
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/emgcache/emgcache/internal/list"
 )
 
 // The client-side cache. rueidis keeps one cache store per connection and
@@ -77,7 +79,7 @@ func (cc *clientCaches) forgetWhere(drop func(key string) bool) {
 	for _, l := range *cc.list.Load() {
 		l.mu.Lock()
 		for k, n := range l.items {
-			// k is n.key: insert keeps them the same.
+			// k is n's key: insert keeps them the same.
 			if drop(k) {
 				l.unlink(n)
 			}
@@ -97,14 +99,14 @@ func (cc *clientCaches) lookup(key string, now time.Time) (value string, found b
 	for _, l := range *cc.list.Load() {
 		l.mu.RLock()
 		n := l.items[key]
-		if n == nil || n.xat <= ms {
+		if n == nil || n.Value.xat <= ms {
 			l.mu.RUnlock()
 			continue
 		}
-		if !n.used.Load() {
-			n.used.Store(true)
+		if !n.Value.used.Load() {
+			n.Value.used.Store(true)
 		}
-		msg := n.val
+		msg := n.Value.val
 		l.mu.RUnlock()
 		if msg.IsNil() {
 			return "", true, ErrNotFound
@@ -125,26 +127,41 @@ func (cc *clientCaches) lookup(key string, now time.Time) (value string, found b
 // implements rueidis.CacheStore, including the single-flight contract: one
 // request per missing key, the others wait for its reply.
 type localCache struct {
-	mu         sync.RWMutex
-	items      map[string]*cacheNode
-	flights    map[string]*cacheFlight
-	dirty      map[string]*dirtyKey
-	head, tail *cacheNode
+	mu      sync.RWMutex
+	items   map[string]*cacheNode
+	flights map[string]*cacheFlight
+	dirty   map[string]*dirtyKey
+	// order is the CLOCK's ring, cut open: insert adds at the front, and
+	// eviction looks at the back.
+	order list.List[cacheEntry]
 	// size is what this store holds; max bounds it when the store has no
 	// owner, else the owner's budget bounds all its stores together.
 	size, max int64
 	owner     *clientCaches
 }
 
-type cacheNode struct {
-	key        string
-	val        rueidis.RedisMessage
-	xat        int64 // client-side expiry, Unix ms
-	size       int64
-	used       atomic.Bool
-	prev, next *cacheNode
+// cacheNode is an entry in its place in the eviction order: one
+// allocation.
+type cacheNode = list.Element[cacheEntry]
+
+type cacheEntry struct {
+	key  string
+	val  rueidis.RedisMessage
+	xat  int64 // client-side expiry, Unix ms
+	size int64
+	// used is set by a read and cleared by eviction's second chance.
+	used atomic.Bool
 }
 
+// cacheFlight is a GET in flight that reads of the same key wait for
+// (rueidis.CacheEntry). It is not a call of the singleflight that patterns
+// and middleware share (internal/flight): a flight here changes together
+// with the entries and the dirty-key records, under the store's one lock (a
+// write drops the key's entry and poisons its flight in one step, and a
+// reply either completes a flight and stores its entry or does neither),
+// which a group under a lock of its own could give only with a second lock
+// taken on every miss. Each flight is completed exactly once, by whoever
+// removes it from flights or dirty under the lock.
 type cacheFlight struct {
 	ch  chan struct{}
 	val rueidis.RedisMessage
@@ -237,11 +254,11 @@ func (l *localCache) Flight(key, cmd string, ttl time.Duration, now time.Time) (
 	k := storeKey(key, cmd)
 	ms := now.UnixMilli()
 	l.mu.RLock()
-	if n := l.items[k]; n != nil && n.xat > ms {
-		if !n.used.Load() {
-			n.used.Store(true)
+	if n := l.items[k]; n != nil && n.Value.xat > ms {
+		if !n.Value.used.Load() {
+			n.Value.used.Store(true)
 		}
-		v := n.val
+		v := n.Value.val
 		l.mu.RUnlock()
 		return v, nil
 	}
@@ -302,7 +319,7 @@ func (l *localCache) Update(key, cmd string, val rueidis.RedisMessage) (pxat int
 	}
 	f.val = val
 	close(f.ch)
-	l.insert(&cacheNode{key: k, val: val, xat: pxat, size: int64(len(k)+val.CacheSize()) + 96})
+	l.insert(&cacheNode{Value: cacheEntry{key: k, val: val, xat: pxat, size: int64(len(k)+val.CacheSize()) + 96}})
 	return pxat
 }
 
@@ -395,63 +412,37 @@ func (l *localCache) Close(err error) {
 // insert adds n at the front and evicts down to the budget. The lock must
 // be held.
 func (l *localCache) insert(n *cacheNode) {
-	if old := l.items[n.key]; old != nil {
+	if old := l.items[n.Value.key]; old != nil {
 		l.unlink(old)
 	}
-	l.items[n.key] = n
-	l.pushFront(n)
-	l.charge(n.size)
+	l.items[n.Value.key] = n
+	l.order.PushFront(n)
+	l.charge(n.Value.size)
 	// Over a shared budget, a store evicts its own entries only (their
 	// locks are not its own to take): the one that grows pays, and the
 	// budget holds once it has.
-	for l.over() && l.tail != nil {
-		t := l.tail
-		if t != n && t.used.Load() {
+	for l.over() && l.order.Back() != nil {
+		t := l.order.Back()
+		if t != n && t.Value.used.Load() {
 			// Second chance: a recently read entry goes back to the front.
-			t.used.Store(false)
-			l.detach(t)
-			l.pushFront(t)
+			t.Value.used.Store(false)
+			l.order.MoveToFront(t)
 			continue
 		}
 		l.unlink(t)
 	}
 }
 
-func (l *localCache) pushFront(n *cacheNode) {
-	n.prev, n.next = nil, l.head
-	if l.head != nil {
-		l.head.prev = n
-	}
-	l.head = n
-	if l.tail == nil {
-		l.tail = n
-	}
-}
-
-func (l *localCache) detach(n *cacheNode) {
-	if n.prev != nil {
-		n.prev.next = n.next
-	} else {
-		l.head = n.next
-	}
-	if n.next != nil {
-		n.next.prev = n.prev
-	} else {
-		l.tail = n.prev
-	}
-	n.prev, n.next = nil, nil
-}
-
 func (l *localCache) unlink(n *cacheNode) {
-	delete(l.items, n.key)
-	l.detach(n)
-	l.charge(-n.size)
+	delete(l.items, n.Value.key)
+	l.order.Remove(n)
+	l.charge(-n.Value.size)
 }
 
 // clear drops every entry. The lock must be held.
 func (l *localCache) clear() {
 	l.items = make(map[string]*cacheNode)
-	l.head, l.tail = nil, nil
+	l.order.Clear()
 	l.charge(-l.size)
 }
 

@@ -4,6 +4,7 @@ go 1.25.0
 
 replace (
 	github.com/emgcache/emgcache/emgkey => ../../emgkey
+	github.com/emgcache/emgcache/internal => ../../internal
 	github.com/emgcache/emgcache/store => ../../store
 )
 
@@ -13,6 +14,7 @@ require (
 )
 
 require (
+	github.com/emgcache/emgcache/internal v0.0.0-00010101000000-000000000000 // indirect
 	github.com/redis/rueidis v1.0.79 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect

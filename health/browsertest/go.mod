@@ -5,6 +5,7 @@ go 1.26.0
 replace (
 	github.com/emgcache/emgcache/emgkey => ../../emgkey
 	github.com/emgcache/emgcache/health => ../
+	github.com/emgcache/emgcache/internal => ../../internal
 	github.com/emgcache/emgcache/middleware => ../../middleware
 	github.com/emgcache/emgcache/store => ../../store
 )
@@ -23,6 +24,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/emgcache/emgcache/emgkey v0.0.0-00010101000000-000000000000 // indirect
+	github.com/emgcache/emgcache/internal v0.0.0-00010101000000-000000000000 // indirect
 	github.com/emgcache/emgcache/middleware v0.0.0-00010101000000-000000000000 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
