@@ -108,8 +108,12 @@ type nodeSet struct {
 	trips atomic.Uint64
 	// kick asks the topology loop for a refresh now.
 	kick chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup
+	// mu guards closed: once close has begun, spawn starts nothing, so
+	// that every goroutine's wg.Add happens before close's wg.Wait.
+	mu     sync.Mutex
+	closed bool
+	stop   chan struct{}
+	wg     sync.WaitGroup
 }
 
 func newNodeSet(b *redisBackend, cfg Config, addr string) *nodeSet {
@@ -154,8 +158,22 @@ func (s *nodeSet) opened(n *node) {
 	if !n.probing.CompareAndSwap(false, true) {
 		return
 	}
-	s.wg.Add(1)
-	go s.probe(n)
+	if !s.spawn(func() { s.probe(n) }) {
+		n.probing.Store(false)
+	}
+}
+
+// spawn runs fn in a goroutine that close waits for, and reports whether
+// it did; once close has begun it does not. Breakers open on request
+// goroutines, at any time, also while the backend closes.
+func (s *nodeSet) spawn(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Go(fn)
+	return true
 }
 
 // probe PINGs n every ProbeInterval while its breaker is not closed. The
@@ -163,7 +181,6 @@ func (s *nodeSet) opened(n *node) {
 // stall or a pause is used again within one interval, whatever
 // Breaker.OpenTimeout says. Probing ends when n no longer serves any slot.
 func (s *nodeSet) probe(n *node) {
-	defer s.wg.Done()
 	defer n.probing.Store(false)
 	t := time.NewTicker(s.cfg.Breaker.ProbeInterval)
 	defer t.Stop()
@@ -195,7 +212,6 @@ func (s *nodeSet) probe(n *node) {
 // heartbeat PINGs every primary that has not answered for
 // heartbeatInterval, one PING at a time per node.
 func (s *nodeSet) heartbeat() {
-	defer s.wg.Done()
 	t := time.NewTicker(heartbeatInterval)
 	defer t.Stop()
 	var pings sync.WaitGroup
@@ -256,7 +272,6 @@ func (s *nodeSet) degraded() bool {
 // or after a request, so that a promoted replica serves its keys (with a
 // fresh breaker) soon after its promotion.
 func (s *nodeSet) watch() {
-	defer s.wg.Done()
 	for {
 		wait := s.cfg.TopologyInterval
 		if s.degraded() {
@@ -454,7 +469,11 @@ func (s *nodeSet) states() ([]NodeState, BreakerState) {
 	return out, worst
 }
 
+// close stops the node set's goroutines and waits for them.
 func (s *nodeSet) close() {
+	s.mu.Lock()
+	s.closed = true
 	close(s.stop)
+	s.mu.Unlock()
 	s.wg.Wait()
 }

@@ -124,21 +124,14 @@ func (b *redisBackend) connect(ctx context.Context) error {
 }
 
 // followTopology reads the primaries once and, for a cluster or a Sentinel
-// set, keeps following them.
+// set, keeps following them. Its goroutines are the node set's, started
+// by spawn, so that close waits for them wherever connect runs from.
 func (b *redisBackend) followTopology(cl rueidis.Client) {
 	_ = b.nodes.refresh()
-	select {
-	case <-b.stop:
-		return
-	default:
+	b.nodes.spawn(b.nodes.heartbeat)
+	if cl.Mode() != rueidis.ClientModeStandalone {
+		b.nodes.spawn(b.nodes.watch)
 	}
-	b.nodes.wg.Add(1)
-	go b.nodes.heartbeat()
-	if cl.Mode() == rueidis.ClientModeStandalone {
-		return
-	}
-	b.nodes.wg.Add(1)
-	go b.nodes.watch()
 }
 
 func (b *redisBackend) connectLoop() {
