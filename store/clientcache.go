@@ -79,7 +79,7 @@ func (cc *clientCaches) forgetWhere(drop func(key string) bool) {
 	for _, l := range *cc.list.Load() {
 		l.mu.Lock()
 		for k, n := range l.items {
-			// k is n's key: insert keeps them the same.
+			// k is n's key, the Redis key: insert keeps them the same.
 			if drop(k) {
 				l.unlink(n)
 			}
@@ -241,17 +241,21 @@ func newLocalCache(max int64, owner *clientCaches) *localCache {
 	return &localCache{max: max, owner: owner, items: make(map[string]*cacheNode), flights: make(map[string]*cacheFlight)}
 }
 
-// storeKey names an entry. Only GET is cached by this package, so its
-// entries are keyed by the Redis key alone and a hit builds no string.
-func storeKey(key, cmd string) string {
-	if cmd == "GET" {
-		return key
-	}
-	return key + "\x00" + cmd
-}
+// cachedCmd reports whether the store keeps the replies of cmd: GET's
+// only, the one command this package caches, so that entries, flights and
+// dirty records are all keyed by the Redis key alone. A write or an
+// invalidation names the key, not the commands that read it, and the
+// write path's bookkeeping (dirtyKey) covers the key's GETs; the reply of
+// another command (a DoCache through Cache.RedisClient) kept under
+// key+cmd would be reached by neither and could be served stale. Such
+// commands go to Redis every time: Flight answers a miss with no flight,
+// and Update and Cancel leave the store alone.
+func cachedCmd(cmd string) bool { return cmd == "GET" }
 
-func (l *localCache) Flight(key, cmd string, ttl time.Duration, now time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
-	k := storeKey(key, cmd)
+func (l *localCache) Flight(k, cmd string, ttl time.Duration, now time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
+	if !cachedCmd(cmd) {
+		return rueidis.RedisMessage{}, nil
+	}
 	ms := now.UnixMilli()
 	l.mu.RLock()
 	if n := l.items[k]; n != nil && n.Value.xat > ms {
@@ -290,8 +294,10 @@ func (l *localCache) Flight(key, cmd string, ttl time.Duration, now time.Time) (
 	return rueidis.RedisMessage{}, nil
 }
 
-func (l *localCache) Update(key, cmd string, val rueidis.RedisMessage) (pxat int64) {
-	k := storeKey(key, cmd)
+func (l *localCache) Update(k, cmd string, val rueidis.RedisMessage) (pxat int64) {
+	if !cachedCmd(cmd) {
+		return 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.flights[k]
@@ -323,8 +329,10 @@ func (l *localCache) Update(key, cmd string, val rueidis.RedisMessage) (pxat int
 	return pxat
 }
 
-func (l *localCache) Cancel(key, cmd string, err error) {
-	k := storeKey(key, cmd)
+func (l *localCache) Cancel(k, cmd string, err error) {
+	if !cachedCmd(cmd) {
+		return
+	}
 	l.mu.Lock()
 	if f := l.flights[k]; f != nil {
 		delete(l.flights, k)
@@ -351,7 +359,7 @@ func (l *localCache) Delete(keys []rueidis.RedisMessage) {
 	}
 }
 
-// removeKey drops every entry of one Redis key. The lock must be held.
+// removeKey drops the entry of one Redis key. The lock must be held.
 func (l *localCache) removeKey(key string) {
 	if n := l.items[key]; n != nil {
 		l.unlink(n)

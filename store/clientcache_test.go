@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -91,4 +92,24 @@ func BenchmarkLocalCacheHit(b *testing.B) {
 			b.Fatal("not a hit")
 		}
 	}
+}
+
+// A reply to a cached command other than GET (rueidis' DoCache of HGETALL
+// through RedisClient, say) is not kept: the store drops a key's entry on
+// a write or an invalidation by the key alone, and tracks the replies a
+// write may have overtaken for GET only, so a kept one could be served
+// stale.
+func TestLocalCacheKeepsGETRepliesOnly(t *testing.T) {
+	l := newLocalCache(1<<20, nil)
+	now := time.Now()
+	_, entry := l.Flight("k", "HGETALL", time.Minute, now)
+	require.Nil(t, entry, "sent")
+	_, entry = l.Flight("k", "HGETALL", time.Minute, now)
+	assert.Nil(t, entry, "sent on its own too: there is no flight to join")
+	l.Update("k", "HGETALL", rueidis.RedisMessage{})
+	l.Update("k", "HGETALL", rueidis.RedisMessage{})
+	l.forget("k") // a write of k
+	assert.Equal(t, 0, l.len(), "a reply no write of its key can drop is kept")
+	l.Cancel("k", "HGETALL", context.Canceled)
+	assert.Empty(t, l.dirty)
 }

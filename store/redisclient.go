@@ -10,6 +10,9 @@ import "github.com/redis/rueidis"
 // timeouts and the counters of the store; a key the store caches that is
 // written through it is still invalidated in every process by Redis, but
 // this process may serve its old value for a read that races the write.
+// DoCache through it serves GET from the store's client-side cache; other
+// commands go to Redis every time, since the cache drops entries by key
+// and could not drop theirs.
 func (c *Cache) RedisClient() (client rueidis.Client, ok bool) {
 	if c.rb == nil {
 		return nil, false
