@@ -20,7 +20,7 @@ import (
 // store counted.
 func TestHTTPLayerStats(t *testing.T) {
 	cache := openMemory(t)
-	mw := middleware.NewMiddleware(cache, middleware.Options{Route: "analysis"})
+	mw := middleware.NewResponseCache(cache, middleware.Options{Route: "analysis"})
 	mux := http.NewServeMux()
 	mux.Handle("/api/emg/analysis/{file_hash}", mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"rms":1}`))

@@ -47,7 +47,7 @@ type Options struct {
 	// DefaultInvalidateTimeout.
 	InvalidateTimeout time.Duration
 
-	// HTTP are the response caches (middleware.Middleware) whose HTTP
+	// HTTP are the response caches (middleware.ResponseCache) whose HTTP
 	// outcomes stats, the dashboard and the metrics show beside the
 	// store's reads: their hit rate is the one a target applies to, since
 	// the store counts reads, not what became of each request (one that
@@ -65,12 +65,12 @@ type Options struct {
 }
 
 // HTTPLayer is a response cache whose counters the API shows:
-// *middleware.Middleware.
+// *middleware.ResponseCache.
 type HTTPLayer interface {
 	Stats() middleware.Stats
 }
 
-var _ HTTPLayer = (*middleware.Middleware)(nil)
+var _ HTTPLayer = (*middleware.ResponseCache)(nil)
 
 // Invalidator removes every key matching a glob pattern and reports how
 // many it removed. A bad pattern must give an error matching

@@ -87,7 +87,7 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 	for _, be := range backends() {
-		m := middleware.NewMiddleware(caches[be.name], middleware.Options{})
+		m := middleware.NewResponseCache(caches[be.name], middleware.Options{})
 		h := m.Handler(analysisHandler)
 		b.Run("miss/"+be.name, func(b *testing.B) {
 			// A new query per iteration: every request is a miss and a store

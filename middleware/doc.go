@@ -9,7 +9,9 @@
 //	mux.Handle("GET /api/emg/analysis/{file_hash}", mw(analysisHandler))
 //
 // [New] returns a plain func(http.Handler) http.Handler and imports no
-// router. What a request is about comes from [Options.KeyFunc], any
+// router; [NewResponseCache] returns the [ResponseCache] itself, for a
+// service that invalidates, reads its Stats or closes it at shutdown. What a
+// request is about comes from [Options.KeyFunc], any
 // string; the default reads the file_hash wildcard of a ServeMux pattern,
 // and a one-line KeyFunc adapts gorilla/mux (mux.Vars(r)["file_hash"]), chi
 // (chi.URLParam(r, "file_hash")) or any other router.
@@ -28,7 +30,7 @@
 // and an empty one sends the request to the handler uncached. Every key of
 // a group also covers the version of the value's namespace,
 // {Options.NamespacePrefix}{value} (emg_file:{file_hash} by default, shared
-// with the file's other cached data): [Middleware.Invalidate], and every
+// with the file's other cached data): [ResponseCache.Invalidate], and every
 // successful POST, PUT, PATCH or DELETE through the middleware, replace it,
 // which orphans every response of the group in one write, including one
 // that a fill running at that moment stores afterwards.
@@ -65,7 +67,7 @@
 // "fwd=stale", "fwd=request", "fwd=bypass; detail=header", "fwd=method").
 // "hit" always means the response was read from the store; a request that
 // waited for another request's handler run says "fwd=...; collapsed".
-// [Middleware.Stats] counts these outcomes, beside the store's own Stats,
+// [ResponseCache.Stats] counts these outcomes, beside the store's own Stats,
 // which count one read per cacheable request.
 // If-None-Match and If-Modified-Since are answered with 304 from the stored
 // ETag and Last-Modified.

@@ -25,7 +25,7 @@ func Example() {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"file":%q,"rms_mv":0.42}`, r.PathValue("file_hash")[:8])
 	})
-	mw := middleware.NewMiddleware(cache, middleware.Options{TTL: time.Hour})
+	mw := middleware.NewResponseCache(cache, middleware.Options{TTL: time.Hour})
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/emg/analysis/{file_hash}", mw.Handler(analysis))
 
@@ -54,12 +54,12 @@ func Example() {
 // router without importing it.
 // Any layout: KeyFunc says what a request is about, KeyPrefix where its
 // responses live, NamespacePrefix which namespace versions them.
-func ExampleMiddleware_Invalidate() {
+func ExampleResponseCache_Invalidate() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{})
 	defer cache.Close()
 
-	pages := middleware.NewMiddleware(cache, middleware.Options{
+	pages := middleware.NewResponseCache(cache, middleware.Options{
 		KeyFunc:         middleware.PathValue("doc"),
 		KeyPrefix:       "doc-page:",
 		NamespacePrefix: "doc:",

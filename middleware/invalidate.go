@@ -26,7 +26,7 @@ import (
 // Invalidate fails with store.ErrInvalidKey for "", which a KeyFunc cannot
 // return for a cached request, and with store.ErrUnavailable when the
 // store cannot be reached.
-func (m *Middleware) Invalidate(ctx context.Context, value string) error {
+func (m *ResponseCache) Invalidate(ctx context.Context, value string) error {
 	ns, ok := m.cfg.namespaceFor(value)
 	if !ok {
 		return fmt.Errorf("middleware: invalidate: %w: empty value", store.ErrInvalidKey)

@@ -30,7 +30,7 @@ func memoCache(t *testing.T) *store.Cache {
 func TestEntryMemoFollowsTheStoredValue(t *testing.T) {
 	ctx := context.Background()
 	cache := memoCache(t)
-	m := newMiddleware(cache, Options{}, time.Now)
+	m := newResponseCache(cache, Options{}, time.Now)
 	r := httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+testHash, nil)
 	r.SetPathValue("file_hash", testHash)
 	k, up, ok := m.key(budgeted(r))
@@ -87,7 +87,7 @@ func TestEntryMemoKeepsNothingAlive(t *testing.T) {
 func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	ctx := context.Background()
 	cache := memoCache(t)
-	m := newMiddleware(cache, Options{KeyHeaders: []string{"Accept-Language"}}, time.Now)
+	m := newResponseCache(cache, Options{KeyHeaders: []string{"Accept-Language"}}, time.Now)
 	req := func(target, lang string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, target, nil)
 		r.SetPathValue("file_hash", testHash)
@@ -134,7 +134,7 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 func TestVaryMemoFollowsTheStoredRecord(t *testing.T) {
 	ctx := context.Background()
 	cache := memoCache(t)
-	m := newMiddleware(cache, Options{}, time.Now)
+	m := newResponseCache(cache, Options{}, time.Now)
 	r := httptest.NewRequest(http.MethodGet, "/api/emg/analysis/"+testHash, nil)
 	r.SetPathValue("file_hash", testHash)
 	r.Header.Set("Accept", "text/csv")

@@ -22,16 +22,16 @@ import (
 // stores the handler's cacheable responses. See the package documentation
 // for what is stored and when the cache is bypassed. New panics if cache
 // is nil or opts is invalid; the returned function panics if given a nil
-// handler. It is NewMiddleware(cache, opts).Handler, for callers that need
+// handler. It is NewResponseCache(cache, opts).Handler, for callers that need
 // neither Invalidate, Stats nor Close.
 func New(cache *store.Cache, opts Options) func(http.Handler) http.Handler {
-	return NewMiddleware(cache, opts).Handler
+	return NewResponseCache(cache, opts).Handler
 }
 
-// Middleware is one response cache: its configuration, its flights, its
+// ResponseCache is one response cache: its configuration, its flights, its
 // counters and its background revalidations, shared by every handler it
-// wraps. Create it with NewMiddleware; it is safe for concurrent use.
-type Middleware struct {
+// wraps. Create it with NewResponseCache; it is safe for concurrent use.
+type ResponseCache struct {
 	cache   *store.Cache
 	cfg     config
 	now     func() time.Time
@@ -45,21 +45,33 @@ type Middleware struct {
 	published func()
 }
 
-// NewMiddleware is New returning the Middleware itself, whose Invalidate
+// NewResponseCache is New returning the ResponseCache itself, whose Invalidate
 // a service calls when data changes, and whose Stats and Close it wires to
 // its metrics and its shutdown. It panics like New.
-func NewMiddleware(cache *store.Cache, opts Options) *Middleware {
-	return newMiddleware(cache, opts, time.Now)
+func NewResponseCache(cache *store.Cache, opts Options) *ResponseCache {
+	return newResponseCache(cache, opts, time.Now)
 }
 
-func newMiddleware(cache *store.Cache, opts Options, now func() time.Time) *Middleware {
-	m := &Middleware{cache: cache, cfg: newConfig(cache, opts), now: now, keys: newKeyMemo(), entries: newEntryMemo()}
+// Middleware is the former name of ResponseCache.
+//
+// Deprecated: use ResponseCache.
+type Middleware = ResponseCache
+
+// NewMiddleware is the former name of NewResponseCache.
+//
+// Deprecated: use NewResponseCache.
+func NewMiddleware(cache *store.Cache, opts Options) *ResponseCache {
+	return NewResponseCache(cache, opts)
+}
+
+func newResponseCache(cache *store.Cache, opts Options, now func() time.Time) *ResponseCache {
+	m := &ResponseCache{cache: cache, cfg: newConfig(cache, opts), now: now, keys: newKeyMemo(), entries: newEntryMemo()}
 	m.bg.slots = make(chan struct{}, m.cfg.maxRevalidations)
 	return m
 }
 
 // Handler wraps next. It panics if next is nil.
-func (m *Middleware) Handler(next http.Handler) http.Handler {
+func (m *ResponseCache) Handler(next http.Handler) http.Handler {
 	if next == nil {
 		panic("middleware: nil handler")
 	}
@@ -67,7 +79,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 }
 
 type handler struct {
-	m    *Middleware
+	m    *ResponseCache
 	next http.Handler
 }
 
@@ -218,7 +230,7 @@ func budgeted(r *http.Request) *requestBudget {
 
 // age is the current age of a stored response (RFC 9111 §4.2.3): its
 // storedAt is its arrival time less the age it already had then.
-func (m *Middleware) age(e *entry) time.Duration { return max(m.now().Sub(e.storedAt), 0) }
+func (m *ResponseCache) age(e *entry) time.Duration { return max(m.now().Sub(e.storedAt), 0) }
 
 // use applies RFC 9111 §4.2 to a stored response for a request with
 // directives rd. Whether the response forbids stale use (must-revalidate
@@ -226,7 +238,7 @@ func (m *Middleware) age(e *entry) time.Duration { return max(m.now().Sub(e.stor
 // be served a stale response here besides the stale-* windows, which the
 // entry's lifetime already closed for such responses; so its directives
 // are only read then.
-func (m *Middleware) use(rd httpcache.Request, e *entry, age time.Duration) httpcache.Use {
+func (m *ResponseCache) use(rd httpcache.Request, e *entry, age time.Duration) httpcache.Use {
 	forbidden := false
 	if rd.MaxStale != httpcache.Absent {
 		h := make(http.Header, len(m.cfg.targeted)+1)
@@ -243,7 +255,7 @@ func (m *Middleware) use(rd httpcache.Request, e *entry, age time.Duration) http
 
 // gatewayTimeout answers a request with only-if-cached that the cache
 // cannot: 504, as RFC 9111 §5.2.1.7 says.
-func (m *Middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
+func (m *ResponseCache) gatewayTimeout(w http.ResponseWriter, fwd string) {
 	dst := w.Header()
 	dst["Content-Type"] = []string{"application/json"}
 	addStatus(dst, m.cfg.status.forward(fwd, 0, false, false, detailOnlyIfCached))
@@ -255,7 +267,7 @@ func (m *Middleware) gatewayTimeout(w http.ResponseWriter, fwd string) {
 // empty KeyFunc value, or a query that cannot be normalised. storeUp is
 // false when the namespace's version could not be read; the key then
 // serves only to collapse concurrent requests and is never written.
-func (m *Middleware) key(cb *requestBudget) (k requestKey, storeUp, ok bool) {
+func (m *ResponseCache) key(cb *requestBudget) (k requestKey, storeUp, ok bool) {
 	r := cb.r
 	v := m.cfg.keyFunc(r)
 	if v == "" {
@@ -339,7 +351,7 @@ func (h *handler) bypass(w http.ResponseWriter, r *http.Request, detail string) 
 // read count in the store's hits and misses: one counted read per request,
 // whatever the lookup takes, so the store's numbers describe the requests
 // and the middleware's own Stats say what became of them.
-func (m *Middleware) lookup(cb *requestBudget, k *requestKey, counted bool) lookupResult {
+func (m *ResponseCache) lookup(cb *requestBudget, k *requestKey, counted bool) lookupResult {
 	r := cb.r
 	lk := lookupResult{fwd: fwdURIMiss, key: k.base}
 	var v string
@@ -390,7 +402,7 @@ func (m *Middleware) lookup(cb *requestBudget, k *requestKey, counted bool) look
 // copies it instead of writing into it.
 // own holds the response's Age and this cache's Cache-Status (ownValues,
 // hitValues).
-func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, own []string) {
+func (m *ResponseCache) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, own []string) {
 	dst := w.Header()
 	status := e.status
 	if _, ranged := r.Header["Range"]; ranged && status == http.StatusOK {
@@ -427,7 +439,7 @@ func (m *Middleware) serveEntry(w http.ResponseWriter, r *http.Request, e *entry
 // If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) against
 // the stored ETag and Last-Modified: 206 for a satisfiable range, 416
 // otherwise, 200 when If-Range does not match.
-func (m *Middleware) serveContent(w http.ResponseWriter, r *http.Request, e *entry, own []string) {
+func (m *ResponseCache) serveContent(w http.ResponseWriter, r *http.Request, e *entry, own []string) {
 	dst := w.Header()
 	for i := range e.headers {
 		dst[e.headers[i].name] = e.headers[i].values
@@ -451,7 +463,7 @@ func ownValues(age time.Duration, cacheStatus string) []string {
 // same second has the same Age and ttl, so the values are built once per
 // second and shared: they are handed out capped (len == cap), so that an
 // append by another layer copies them.
-func (m *Middleware) hitValues(e *entry, age time.Duration) []string {
+func (m *ResponseCache) hitValues(e *entry, age time.Duration) []string {
 	a, ttl := httpcache.AgeSeconds(age), seconds(e.fresh-age)
 	if hv := e.hitValues.Load(); hv != nil && hv.age == a && hv.ttl == ttl && hv.owner == m {
 		return hv.values[:]
@@ -464,7 +476,7 @@ func (m *Middleware) hitValues(e *entry, age time.Duration) []string {
 
 // hitValues are the Age and Cache-Status values hits on an entry share.
 type hitValues struct {
-	owner    *Middleware // whose Cache-Status name the values carry
+	owner    *ResponseCache // whose Cache-Status name the values carry
 	age, ttl int64
 	values   [2]string
 }
@@ -709,7 +721,7 @@ func sharedResult(e *entry, r *http.Request, res fillResult) *fillResult {
 // put writes an entry: at the base key when the response has no Vary, at
 // its variant key otherwise, with a new vary record if the URI has none or
 // one that names other headers.
-func (m *Middleware) put(ctx context.Context, r *http.Request, k *requestKey, rec *varyRecord, names []string, raw []byte, ttl time.Duration) {
+func (m *ResponseCache) put(ctx context.Context, r *http.Request, k *requestKey, rec *varyRecord, names []string, raw []byte, ttl time.Duration) {
 	if len(names) == 0 {
 		if err := m.cache.Set(ctx, k.base, raw, ttl); err != nil {
 			m.report(r, fmt.Errorf("middleware: store: %w", err))
@@ -738,7 +750,7 @@ func (m *Middleware) put(ctx context.Context, r *http.Request, k *requestKey, re
 // currentRecord returns the vary record at k's base key if it names
 // exactly names. A concurrent fill of another variant may have written it
 // since the lookup; writing a new one would orphan that fill's variant.
-func (m *Middleware) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
+func (m *ResponseCache) currentRecord(ctx context.Context, k *requestKey, names []string) *varyRecord {
 	v, err := m.cache.Uncounted().GetString(ctx, k.base)
 	if err != nil || len(v) == 0 || v[0] != kindVary {
 		return nil
@@ -901,7 +913,7 @@ func entryHeader(e *entry, names ...string) http.Header {
 	return h
 }
 
-func (m *Middleware) report(r *http.Request, err error) {
+func (m *ResponseCache) report(r *http.Request, err error) {
 	if m.cfg.onError != nil && !errors.Is(err, context.Canceled) {
 		m.cfg.onError(r, err)
 	}

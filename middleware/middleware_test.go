@@ -94,7 +94,7 @@ func TestKey(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				o := &origin{}
-				m := middleware.NewMiddleware(cache, middleware.Options{})
+				m := middleware.NewResponseCache(cache, middleware.Options{})
 				h := fileRoute(m.Handler(o))
 				w := get(h, http.MethodGet, tc.first)
 				require.Equal(t, http.StatusOK, w.Code)
@@ -634,7 +634,7 @@ func TestInvalidate(t *testing.T) {
 			}
 			fmt.Fprintf(w, "call %d", n)
 		}}
-		m := middleware.NewMiddleware(cache, middleware.Options{})
+		m := middleware.NewResponseCache(cache, middleware.Options{})
 		h := fileRoute(m.Handler(o))
 		targets := []string{analysis(fileA), analysis(fileA) + "/summary", analysis(fileA) + "?vary=1", analysis(strings.ToUpper(fileA))}
 		for _, target := range targets {
@@ -661,7 +661,7 @@ func TestInvalidate(t *testing.T) {
 }
 
 func TestInvalidateRejectsEmptyValue(t *testing.T) {
-	m := middleware.NewMiddleware(openCache(t, store.Config{}), middleware.Options{})
+	m := middleware.NewResponseCache(openCache(t, store.Config{}), middleware.Options{})
 	err := m.Invalidate(context.Background(), "")
 	assert.ErrorIs(t, err, store.ErrInvalidKey)
 }
@@ -676,7 +676,7 @@ func TestInvalidateDuringFill(t *testing.T) {
 			}
 			fmt.Fprintf(w, "call %d", n)
 		}}
-		m := middleware.NewMiddleware(cache, middleware.Options{})
+		m := middleware.NewResponseCache(cache, middleware.Options{})
 		h := fileRoute(m.Handler(o))
 
 		done := make(chan *httptest.ResponseRecorder)
@@ -799,7 +799,7 @@ func TestKeyFuncAnyString(t *testing.T) {
 		t.Run(fmt.Sprintf("%q", tc.value), func(t *testing.T) {
 			cache := openCache(t, store.Config{})
 			o := &origin{}
-			m := middleware.NewMiddleware(cache, middleware.Options{KeyFunc: func(*http.Request) string { return tc.value }})
+			m := middleware.NewResponseCache(cache, middleware.Options{KeyFunc: func(*http.Request) string { return tc.value }})
 			h := m.Handler(o)
 			assertStatus(t, get(h, http.MethodGet, "/anything"), "fwd=uri-miss; fwd-status=200; stored")
 			assertStatus(t, get(h, http.MethodGet, "/anything"), "hit*")
@@ -821,7 +821,7 @@ func TestKeyAndNamespacePrefixes(t *testing.T) {
 	ctx := t.Context()
 	cache := openCache(t, store.Config{})
 	o := &origin{}
-	m := middleware.NewMiddleware(cache, middleware.Options{
+	m := middleware.NewResponseCache(cache, middleware.Options{
 		KeyFunc:         func(r *http.Request) string { return r.URL.Path },
 		KeyPrefix:       "page:",
 		NamespacePrefix: "site:",
@@ -840,7 +840,7 @@ func TestKeyAndNamespacePrefixes(t *testing.T) {
 	assertStatus(t, get(h, http.MethodGet, "/a"), "fwd=uri-miss; fwd-status=200; stored")
 	assertStatus(t, get(h, http.MethodGet, "/b"), "hit*")
 	assert.Panics(t, func() {
-		middleware.NewMiddleware(cache, middleware.Options{KeyPrefix: strings.Repeat("p", 65)})
+		middleware.NewResponseCache(cache, middleware.Options{KeyPrefix: strings.Repeat("p", 65)})
 	})
 }
 

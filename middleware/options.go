@@ -43,7 +43,7 @@ const (
 
 // KeyFunc returns what a request is about, any string: its stored
 // responses are grouped by it, under {KeyPrefix}{value}:..., and
-// Middleware.Invalidate with the same value drops all of them. By default
+// ResponseCache.Invalidate with the same value drops all of them. By default
 // it is the file hash the router captured (r.PathValue("file_hash") for a
 // ServeMux, mux.Vars(r)["file_hash"] for gorilla/mux, chi.URLParam(r,
 // "file_hash") for chi). A value of up to 128 printable ASCII bytes

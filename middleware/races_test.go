@@ -41,7 +41,7 @@ func blockingOrigin() (o *origin, started, release chan struct{}) {
 func TestUnsafeMethodDuringFill(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, cache *store.Cache) {
 		o, started, release := blockingOrigin()
-		mw := middleware.NewMiddleware(cache, middleware.Options{})
+		mw := middleware.NewResponseCache(cache, middleware.Options{})
 		var joinedOld atomic.Bool
 		var releaseOnce sync.Once
 		middleware.OnJoin(mw, func(string) {
@@ -89,7 +89,7 @@ func TestJoinedAfterPublishIsCollapsed(t *testing.T) {
 				// it is held in process memory either.
 				require.NoError(t, srv.Kill())
 			}
-			mw := middleware.NewMiddleware(cache, middleware.Options{})
+			mw := middleware.NewResponseCache(cache, middleware.Options{})
 			h := fileRoute(mw.Handler(&origin{}))
 			late := make(chan *httptest.ResponseRecorder, 1)
 			var once atomic.Bool
@@ -118,7 +118,7 @@ func TestJoinedFillIsCollapsed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, cache *store.Cache) {
 		const n = 8
 		o, started, release := blockingOrigin()
-		mw := middleware.NewMiddleware(cache, middleware.Options{})
+		mw := middleware.NewResponseCache(cache, middleware.Options{})
 		var joined atomic.Int64
 		allIn := make(chan struct{})
 		middleware.OnJoin(mw, func(string) {
@@ -201,7 +201,7 @@ func TestDefaultStatuses(t *testing.T) {
 func TestStatsPerLayer(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, cache *store.Cache) {
 		ctx := context.Background()
-		mw := middleware.NewMiddleware(cache, middleware.Options{Route: "analysis"})
+		mw := middleware.NewResponseCache(cache, middleware.Options{Route: "analysis"})
 		h := fileRoute(mw.Handler(&origin{}))
 		storeStats := func() store.Stats {
 			s := cache.Stats(ctx)
@@ -241,7 +241,7 @@ func TestBackgroundRevalidationsBoundedAndClosed(t *testing.T) {
 		}
 		fmt.Fprintf(w, "call %d", n)
 	}}
-	mw := middleware.NewMiddlewareWithClock(cache, middleware.Options{
+	mw := middleware.NewResponseCacheWithClock(cache, middleware.Options{
 		TTL: time.Minute, StaleWhileRevalidate: time.Hour, MaxRevalidations: 1,
 	}, clk.Now)
 	h := fileRoute(mw.Handler(o))

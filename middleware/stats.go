@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Stats counts what a Middleware did with the requests it saw, as HTTP
+// Stats counts what a ResponseCache did with the requests it saw, as HTTP
 // outcomes: the store's own Stats count reads of the store, one per
 // cacheable request, and cannot tell a response served from the store
 // from one that joined another request's fill.
@@ -43,10 +43,10 @@ type counters struct {
 	staleMisses atomic.Uint64
 }
 
-// Stats returns the counters since NewMiddleware. It is cheap (atomic
+// Stats returns the counters since NewResponseCache. It is cheap (atomic
 // loads) and safe to call concurrently with requests; the fields are read
 // one by one, so they may be a few requests apart.
-func (m *Middleware) Stats() Stats {
+func (m *ResponseCache) Stats() Stats {
 	s := Stats{
 		Route:     m.cfg.route,
 		Hits:      m.stats.hits.Load(),
@@ -99,7 +99,7 @@ func (b *background) release() {
 // are not affected: stop the server first (http.Server.Shutdown), then
 // Close the middleware, then close the store it writes to. Close is
 // idempotent; the middleware keeps serving after it.
-func (m *Middleware) Close(ctx context.Context) error {
+func (m *ResponseCache) Close(ctx context.Context) error {
 	m.bg.mu.Lock()
 	m.bg.closed = true
 	m.bg.mu.Unlock()

@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 // newProxy is the middleware in SharedCache semantics around a reverse
 // proxy to origin. Keys are grouped by path, proxy:{path}:{digest}
-// (Middleware.Invalidate with a path, or InvalidateNamespace of
+// (ResponseCache.Invalidate with a path, or InvalidateNamespace of
 // proxy:{path}, drops its responses), and name the origin's host, never
 // the client's Host header.
 func newProxy(cache *store.Cache, origin *url.URL, stale staleWindows, log *slog.Logger) http.Handler {

@@ -36,7 +36,7 @@ type server struct {
 	patterns *patterns.Layer
 	// analysisCache is the response cache of the analysis route; serve
 	// closes it at shutdown.
-	analysisCache *middleware.Middleware
+	analysisCache *middleware.ResponseCache
 	readers       map[string]emg.Reader
 	log           *slog.Logger
 	cacheLog      *cacheErrorLog
@@ -48,8 +48,8 @@ type server struct {
 // default statuses store successes only: the 404 of an unknown hash carries
 // no explicit freshness, so "not uploaded yet" is never cached past the
 // upload.
-func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog) *middleware.Middleware {
-	return middleware.NewMiddleware(cache, middleware.Options{
+func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog) *middleware.ResponseCache {
+	return middleware.NewResponseCache(cache, middleware.Options{
 		KeyFunc: analysisKeyValue,
 		TTL:     analysisTTL,
 		Route:   "analysis",
