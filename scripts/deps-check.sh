@@ -11,9 +11,10 @@
 #   - emg/c3d uses the standard library only, and emg adds gonum's FFT and
 #     nothing else;
 #   - emgkey, the EMG key layout, imports only the standard library;
-#   - internal (the singleflight and the list store, patterns and middleware
-#     share) uses the standard library only, and its module requires
-#     nothing, so that it adds nothing to store's weight.
+#   - internal (the singleflight, the list and the rate-limited log that
+#     store, patterns and middleware share) uses the standard library only,
+#     and its module requires nothing, so that it adds nothing to store's
+#     weight.
 #
 # Each failure names the module and the offending packages or modules.
 set -euo pipefail

@@ -3,8 +3,9 @@ package store
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
+
+	"github.com/emgcache/emgcache/internal/ratelog"
 )
 
 // FailureLogInterval is the least time between two records of failures of
@@ -13,26 +14,16 @@ import (
 // record each.
 const FailureLogInterval = time.Minute
 
-// failureLog writes the rate-limited records of Config.Logger. Only the
-// failure path takes its lock.
-type failureLog struct {
-	log *slog.Logger
-	now func() time.Time
-
-	mu  sync.Mutex
-	ops map[string]*failureCount
-}
-
-type failureCount struct {
-	last       time.Time // of the last record written
-	suppressed int       // failures since, not written
-}
+// failureLog writes the rate-limited records of Config.Logger; nil without
+// one.
+type failureLog struct{ rl *ratelog.Logger }
 
 func newFailureLog(log *slog.Logger) *failureLog {
-	if log == nil {
+	rl := ratelog.New(log, FailureLogInterval)
+	if rl == nil {
 		return nil
 	}
-	return &failureLog{log: log, now: time.Now, ops: make(map[string]*failureCount)}
+	return &failureLog{rl: rl}
 }
 
 // failed records that op failed with err, unless op was recorded less than
@@ -41,20 +32,5 @@ func (l *failureLog) failed(op string, err error) {
 	if l == nil {
 		return
 	}
-	now := l.now()
-	l.mu.Lock()
-	fc := l.ops[op]
-	if fc == nil {
-		fc = &failureCount{}
-		l.ops[op] = fc
-	} else if now.Sub(fc.last) < FailureLogInterval {
-		fc.suppressed++
-		l.mu.Unlock()
-		return
-	}
-	suppressed := fc.suppressed
-	fc.last, fc.suppressed = now, 0
-	l.mu.Unlock()
-	l.log.LogAttrs(context.Background(), slog.LevelWarn, "cache call failed",
-		slog.String("op", op), slog.String("error", err.Error()), slog.Int("suppressed", suppressed))
+	l.rl.Failed(context.Background(), slog.LevelWarn, op, "cache call failed", err)
 }

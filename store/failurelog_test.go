@@ -16,7 +16,7 @@ func TestFailureLogIsRateLimitedPerOperation(t *testing.T) {
 	var buf bytes.Buffer
 	l := newFailureLog(slog.New(slog.NewJSONHandler(&buf, nil)))
 	now := time.Unix(1000, 0)
-	l.now = func() time.Time { return now }
+	l.rl.Now = func() time.Time { return now }
 	records := func() []map[string]any {
 		var out []map[string]any
 		for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
