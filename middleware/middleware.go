@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/emgcache/emgcache/internal/ratelog"
 	"github.com/emgcache/emgcache/middleware/internal/httpcache"
 	"github.com/emgcache/emgcache/store"
 )
@@ -40,6 +41,7 @@ type ResponseCache struct {
 	keys    *keyMemo
 	entries *entryMemo
 	bg      background
+	flog    *ratelog.Logger // nil without Options.Logger
 	// published, if set, runs in a fill between publishing its response to
 	// the waiters and writing it to the store: a hook for tests.
 	published func()
@@ -66,6 +68,9 @@ func NewMiddleware(cache *store.Cache, opts Options) *ResponseCache {
 
 func newResponseCache(cache *store.Cache, opts Options, now func() time.Time) *ResponseCache {
 	m := &ResponseCache{cache: cache, cfg: newConfig(cache, opts), now: now, keys: newKeyMemo(), entries: newEntryMemo()}
+	if m.flog = ratelog.New(opts.Logger, store.FailureLogInterval); m.flog != nil {
+		m.flog.Now = now
+	}
 	m.bg.slots = make(chan struct{}, m.cfg.maxRevalidations)
 	return m
 }
@@ -75,7 +80,11 @@ func (m *ResponseCache) Handler(next http.Handler) http.Handler {
 	if next == nil {
 		panic("middleware: nil handler")
 	}
-	return &handler{m: m, next: next}
+	h := &handler{m: m, next: next}
+	if m.cfg.hooks.Request != nil {
+		return &observedHandler{h: h}
+	}
+	return h
 }
 
 type handler struct {
@@ -790,7 +799,7 @@ func (h *handler) revalidate(r *http.Request, k requestKey, lk lookupResult, sta
 			// Nobody would recover a panic on this goroutine: it would end
 			// the process.
 			if p := recover(); p != nil && p != http.ErrAbortHandler {
-				h.m.report(bg, fmt.Errorf("middleware: revalidate: handler panicked: %v", p))
+				h.m.reportAs(bg, opRevalidate, fmt.Errorf("middleware: revalidate: handler panicked: %v", p))
 			}
 		}()
 		h.fill(nil, bg, &k, lk, stale, f)
@@ -913,8 +922,4 @@ func entryHeader(e *entry, names ...string) http.Header {
 	return h
 }
 
-func (m *ResponseCache) report(r *http.Request, err error) {
-	if m.cfg.onError != nil && !errors.Is(err, context.Canceled) {
-		m.cfg.onError(r, err)
-	}
-}
+func (m *ResponseCache) report(r *http.Request, err error) { m.reportAs(r, opStore, err) }

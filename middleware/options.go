@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -315,6 +316,21 @@ type Options struct {
 	// (store.LocalString): the budget is added when a read goes to Redis.
 	// Zero means the cache's OpTimeout; negative turns the budget off.
 	CacheBudget time.Duration
+
+	// Logger, when set, receives a warning for the store failures the
+	// middleware absorbed (the request was served anyway) and an error for
+	// a background revalidation that panicked: at most one record of each
+	// kind every store.FailureLogInterval, with the count of those it stood
+	// for, so that a Redis that is down does not flood the log. A client's
+	// own cancellation is not logged. Nil, the default, logs nothing, like
+	// store.Config.Logger; pass slog.Default() for the program's logger.
+	// OnError is called either way.
+	Logger *slog.Logger
+
+	// Hooks are called for each request, for instrumentation
+	// (github.com/emgcache/emgcache/emgotel). The zero value calls nothing
+	// and costs nothing.
+	Hooks Hooks
 }
 
 // config is Options resolved against the defaults and the cache.
@@ -339,6 +355,7 @@ type config struct {
 	heuristic        httpcache.Heuristic
 	revalidate       time.Duration
 	budget           time.Duration // 0: none
+	hooks            Hooks
 }
 
 // newConfig validates opts and fills in the defaults. Bad configuration is a
@@ -367,6 +384,7 @@ func newConfig(cache *store.Cache, opts Options) config {
 		semantics:  opts.Semantics,
 		host:       strings.ToLower(opts.CanonicalHost),
 		revalidate: opts.RevalidationWindow,
+		hooks:      opts.Hooks,
 	}
 	if opts.Semantics != OwnedHandler && opts.Semantics != SharedCache {
 		panic(fmt.Sprintf("middleware: unknown Semantics %d", opts.Semantics))

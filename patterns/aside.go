@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emgcache/emgcache/internal/flight"
@@ -133,7 +134,7 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 	switch {
 	case err == nil:
 		if cfg.refresh && p.refresh.due(key, time.Now(), p.opts.LockTTL) {
-			p.startRefresh(ctx, key, ttl, cfg, encoder(p, key, loader))
+			p.startRefresh(ctx, key, ttl, cfg, encoder(p, key, loader, true))
 		}
 		return v, nil
 	case errors.Is(err, store.ErrDecode):
@@ -158,10 +159,18 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 		cfg.bypass = true
 	}
 
-	produce := encoder(p, key, loader)
+	produce := encoder(p, key, loader, false)
+	waiting := p.joinStart()
+	var led atomic.Bool
 	res, err := p.flights.Do(ctx, key, p.spawn, func(ctx context.Context) flightResult {
+		led.Store(true)
 		return p.fill(ctx, key, ttl, cfg, produce, valid)
 	})
+	// With the load's result there, led is settled: the leader's fn ran,
+	// and set it, before the result was published.
+	if err == nil && !led.Load() && !waiting.IsZero() {
+		p.opts.Hooks.Joined(ctx, key, time.Since(waiting), res.err)
+	}
 	if err != nil {
 		// Declared here, where it is needed: errors.As makes it escape.
 		var panicked *flight.PanicError
@@ -193,11 +202,15 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 }
 
 // encoder wraps loader so that it produces JSON, or the value itself when
-// it cannot be encoded (it is then returned, not cached).
-func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error)) func(context.Context) flightResult {
-	return func(ctx context.Context) flightResult {
+// it cannot be encoded (it is then returned, not cached). refresh says it
+// is a background reload, whose failures refreshKey reports.
+func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error), refresh bool) func(context.Context) flightResult {
+	run := func(ctx context.Context) flightResult {
 		v, err := loader(ctx)
 		if err != nil {
+			if !refresh {
+				p.loadFailed(ctx, key, err)
+			}
 			return flightResult{err: err}
 		}
 		raw, err := json.Marshal(v)
@@ -206,6 +219,12 @@ func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error
 			return flightResult{val: v}
 		}
 		return flightResult{raw: raw}
+	}
+	if p.opts.Hooks.Load == nil {
+		return run
+	}
+	return func(ctx context.Context) flightResult {
+		return p.observeLoad(ctx, LoadInfo{Key: key, Refresh: refresh}, run)
 	}
 }
 

@@ -3,10 +3,12 @@ package patterns
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/emgcache/emgcache/internal/ratelog"
 	"github.com/emgcache/emgcache/store"
 )
 
@@ -89,6 +91,20 @@ type Options struct {
 	// OpTimeout; negative turns it off. Batches are bounded by a budget in
 	// their context only, since a large batch needs more than one OpTimeout.
 	CacheBudget time.Duration
+
+	// Logger, when set, receives at warning level the cache failures a call
+	// absorbed and the failures of background refreshes, and at debug level
+	// the loader failures Aside returned to its callers: at most one record
+	// of each kind every store.FailureLogInterval, with the count of those
+	// it stood for, so that a Redis that is down does not flood the log. A
+	// caller's own cancellation is not logged. Nil, the default, logs
+	// nothing, like store.Config.Logger; pass slog.Default() for the
+	// program's logger. OnError is called either way.
+	Logger *slog.Logger
+
+	// Hooks are called as loads run, for instrumentation
+	// (github.com/emgcache/emgcache/emgotel). The zero value calls nothing.
+	Hooks Hooks
 }
 
 // withDefaults fills zero fields and panics on values that cannot work:
@@ -136,6 +152,7 @@ type Layer struct {
 	// goroutines at once: math/rand/v2.Float64, which tests replace to
 	// make TTLs exact.
 	rand func() float64
+	flog *ratelog.Logger // nil without Options.Logger
 
 	// ctx ends when Close is called; background refreshes run under it.
 	ctx    context.Context
@@ -152,7 +169,8 @@ func New(cache *store.Cache, opts Options) *Layer {
 		panic("patterns: New with a nil cache")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Layer{cache: cache, opts: opts.withDefaults(), rand: rand.Float64, ctx: ctx, cancel: cancel}
+	return &Layer{cache: cache, opts: opts.withDefaults(), rand: rand.Float64, ctx: ctx, cancel: cancel,
+		flog: ratelog.New(opts.Logger, store.FailureLogInterval)}
 }
 
 // withBudget gives ctx the cache budget of Options.CacheBudget unless it
@@ -201,11 +219,9 @@ func (p *Layer) spawn(fn func()) bool {
 	return true
 }
 
-// report hands an absorbed failure to Options.OnError.
+// report hands an absorbed failure to Options.OnError and Options.Logger.
 func (p *Layer) report(ctx context.Context, key string, err error) {
-	if p.opts.OnError != nil && err != nil {
-		p.opts.OnError(ctx, key, err)
-	}
+	p.reportAs(ctx, opCache, key, err)
 }
 
 // jitter returns the TTL to write for ttl (0: the cache's default TTL),

@@ -154,7 +154,7 @@ func (p *Layer) startRefresh(ctx context.Context, key string, ttl time.Duration,
 func (p *Layer) refreshKey(ctx context.Context, key string, ttl time.Duration, cfg asideConfig, produce func(context.Context) flightResult) {
 	retry := func(err error) {
 		p.refresh.set(key, time.Now().Add(refreshRetry))
-		p.report(ctx, key, err)
+		p.reportAs(ctx, opRefresh, key, err)
 	}
 	defer func() {
 		// There is no caller to re-raise it in, and a panic here would take

@@ -175,11 +175,18 @@ type UncountedReader struct{ c *Cache }
 // value, errors and guarantees, and a hit served from process memory
 // allocates nothing.
 func (r UncountedReader) GetString(ctx context.Context, key string) (string, error) {
+	if r.c.cfg.Hooks.Read != nil {
+		v, _, err := r.c.readObserved(ctx, key, false)
+		return v, err
+	}
 	v, _, err := r.c.read(ctx, key, false)
 	return v, err
 }
 
 func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) {
+	if c.cfg.Hooks.Read != nil {
+		return c.readObserved(ctx, key, true)
+	}
 	return c.read(ctx, key, true)
 }
 

@@ -166,6 +166,12 @@ type Config struct {
 	// Ignored by the embedded backend.
 	WrapClient func(rueidis.Client) rueidis.Client
 
+	// Hooks are called as reads are answered, for instrumentation such as
+	// github.com/emgcache/emgcache/emgotel. Unlike WrapClient they see the
+	// hits served from process memory, and they work on the embedded
+	// backend. The zero value calls nothing.
+	Hooks Hooks
+
 	// envErr records a malformed variable seen by ConfigFromEnv so that Open
 	// reports it instead of silently using a default.
 	envErr error
