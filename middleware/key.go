@@ -144,20 +144,22 @@ func keyFor(r *http.Request, prefix, v, ns, version string, keyHeaders []string,
 	if !ok {
 		return requestKey{}, false
 	}
-	return keyFromBaseInput(prefix, v, ns, version, base)
-}
-
-// keyFromBaseInput is keyFor from the request's base input, as
-// appendBaseInput wrote it.
-func keyFromBaseInput(prefix, v, ns, version string, base []byte) (requestKey, bool) {
-	var stack [512]byte
-	d := sum(append(appendField(stack[:0], version), base...))
-	var kb [maxGroup + 2*len(digest{})]byte
-	b, ok := appendGroup(kb[:0], prefix, v)
+	var gb [maxGroup]byte
+	group, ok := appendGroup(gb[:0], prefix, v)
 	if !ok {
 		return requestKey{}, false
 	}
-	return requestKey{ns: ns, version: version, digest: d, base: string(hex.AppendEncode(b, d[:]))}, true
+	return keyFromBaseInput(group, ns, version, base), true
+}
+
+// keyFromBaseInput is keyFor from the request's group (appendGroup) and
+// base input (appendBaseInput).
+func keyFromBaseInput(group []byte, ns, version string, base []byte) requestKey {
+	var stack [512]byte
+	d := sum(append(appendField(stack[:0], version), base...))
+	var kb [maxGroup + 2*len(digest{})]byte
+	b := append(kb[:0], group...)
+	return requestKey{ns: ns, version: version, digest: d, base: string(hex.AppendEncode(b, d[:]))}
 }
 
 // appendBaseInput appends the encoding of everything that selects a

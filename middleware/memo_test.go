@@ -83,14 +83,23 @@ func TestEntryMemoKeepsNothingAlive(t *testing.T) {
 }
 
 // The key memo gives every request the key keyFor computes for it, and an
-// invalidation, which replaces the namespace's version, a new one.
+// invalidation, which replaces the namespace's version, a new one; for a
+// KeyFunc value that goes into keys as it is, and for one that is hashed.
 func TestKeyMemoMatchesKeyFor(t *testing.T) {
+	for _, value := range []string{testHash, "not plain: /ü"} {
+		t.Run(value, func(t *testing.T) {
+			testKeyMemoMatchesKeyFor(t, value)
+		})
+	}
+}
+
+func testKeyMemoMatchesKeyFor(t *testing.T, value string) {
 	ctx := context.Background()
 	cache := memoCache(t)
 	m := newResponseCache(cache, Options{KeyHeaders: []string{"Accept-Language"}}, time.Now)
 	req := func(target, lang string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, target, nil)
-		r.SetPathValue("file_hash", testHash)
+		r.SetPathValue("file_hash", value)
 		if lang != "" {
 			r.Header.Set("Accept-Language", lang)
 		}
@@ -98,11 +107,11 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	}
 	want := func(r *http.Request) requestKey {
 		t.Helper()
-		ns, ok := m.cfg.namespaceFor(testHash)
+		ns, ok := m.cfg.namespaceFor(value)
 		require.True(t, ok)
 		version, err := cache.NamespaceVersion(ctx, ns)
 		require.NoError(t, err)
-		k, ok := keyFor(r, m.cfg.keyPrefix, testHash, ns, version, m.cfg.keyHeaders, m.cfg.host)
+		k, ok := keyFor(r, m.cfg.keyPrefix, value, ns, version, m.cfg.keyHeaders, m.cfg.host)
 		require.True(t, ok)
 		return k
 	}
@@ -121,7 +130,7 @@ func TestKeyMemoMatchesKeyFor(t *testing.T) {
 	}
 	r := req(path, "")
 	before, _, _ := m.key(budgeted(r))
-	require.NoError(t, m.Invalidate(ctx, testHash))
+	require.NoError(t, m.Invalidate(ctx, value))
 	after, _, _ := m.key(budgeted(r))
 	assert.NotEqual(t, before.base, after.base)
 	assert.NotEqual(t, before.version, after.version)

@@ -296,11 +296,21 @@ func (m *ResponseCache) key(cb *requestBudget) (k requestKey, storeUp, ok bool) 
 	if memo != nil && memo.input != string(in) {
 		memo = nil
 	}
+	// The group and the namespace hold v as keys do (appendValue), which
+	// for a value that is not plain takes a SHA-256: made once on a miss of
+	// the memo, taken from the remembered key otherwise.
+	var gb [maxGroup]byte
+	var group []byte
 	var ns string
 	if memo != nil {
 		ns = memo.key.ns
-	} else if ns, ok = m.cfg.namespaceFor(v); !ok {
-		return requestKey{}, false, false
+	} else {
+		group = append(gb[:0], m.cfg.keyPrefix...)
+		if group, ok = appendValue(group, v); !ok {
+			return requestKey{}, false, false
+		}
+		ns = m.cfg.nsPrefix + string(group[len(m.cfg.keyPrefix):])
+		group = append(group, ':')
 	}
 	version, err := m.cache.LocalNamespaceVersion(ns)
 	if errors.Is(err, store.ErrNotLocal) {
@@ -309,12 +319,13 @@ func (m *ResponseCache) key(cb *requestBudget) (k requestKey, storeUp, ok bool) 
 	if err != nil {
 		m.report(r, fmt.Errorf("middleware: read version of %s: %w", ns, err))
 	}
-	if memo != nil && memo.key.version == version {
-		return memo.key, err == nil, true
+	if memo != nil {
+		if memo.key.version == version {
+			return memo.key, err == nil, true
+		}
+		group = append(gb[:0], memo.key.group()...)
 	}
-	if k, ok = keyFromBaseInput(m.cfg.keyPrefix, v, ns, version, in[n:]); !ok {
-		return requestKey{}, false, false
-	}
+	k = keyFromBaseInput(group, ns, version, in[n:])
 	slot.Store(&memoKey{input: string(in), key: k})
 	return k, err == nil, true
 }
