@@ -211,11 +211,15 @@ const (
 // seconds ("3600"). Unset variables leave the field zero (the default). A
 // malformed value is not silently ignored: Open reports it as
 // ErrInvalidConfig.
-func ConfigFromEnv() Config {
+func ConfigFromEnv() Config { return ConfigFromGetenv(os.Getenv) }
+
+// ConfigFromGetenv is ConfigFromEnv with the variables read by getenv,
+// for programs that take their environment as a function (to test it).
+func ConfigFromGetenv(getenv func(string) string) Config {
 	var cfg Config
 	var errs []string
-	cfg.URL = strings.TrimSpace(os.Getenv(EnvURL))
-	cfg.KeyPrefix = os.Getenv(EnvKeyPrefix)
+	cfg.URL = strings.TrimSpace(getenv(EnvURL))
+	cfg.KeyPrefix = getenv(EnvKeyPrefix)
 	// Values Open would refuse are refused here, where the message can name
 	// the variable the operator set rather than the field it fills.
 	if cfg.KeyPrefix != "" {
@@ -224,7 +228,7 @@ func ConfigFromEnv() Config {
 		}
 	}
 	durVar := func(name string, dst *time.Duration) {
-		v := strings.TrimSpace(os.Getenv(name))
+		v := strings.TrimSpace(getenv(name))
 		if v == "" {
 			return
 		}
@@ -242,7 +246,7 @@ func ConfigFromEnv() Config {
 		}
 	}
 	intVar := func(name string, dst *int64, negativeOK bool) {
-		v := strings.TrimSpace(os.Getenv(name))
+		v := strings.TrimSpace(getenv(name))
 		if v == "" {
 			return
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,4 +37,32 @@ func TestConfigFromEnvNamesTheVariable(t *testing.T) {
 		_, err := cfg.withDefaults()
 		assert.NoError(t, err)
 	})
+}
+
+// ConfigFromGetenv reads every variable through the function it is given,
+// and nothing from the process environment.
+func TestConfigFromGetenvReadsOnlyGetenv(t *testing.T) {
+	t.Setenv(EnvKeyPrefix, "process:")
+	t.Setenv(EnvURL, "redis://process:6379")
+	env := map[string]string{EnvURL: " redis://given:6379 ", EnvOpTimeout: "2s", EnvMaxEntryBytes: "1024"}
+	var asked []string
+	cfg := ConfigFromGetenv(func(name string) string {
+		asked = append(asked, name)
+		return env[name]
+	})
+	assert.Equal(t, "redis://given:6379", cfg.URL)
+	assert.Empty(t, cfg.KeyPrefix, "the process environment is not read")
+	assert.Equal(t, 2*time.Second, cfg.OpTimeout)
+	assert.Equal(t, 1024, cfg.MaxEntryBytes)
+	assert.Contains(t, asked, EnvURL)
+	assert.Equal(t, 1, countOf(asked, EnvURL), "each variable is read once")
+}
+
+func countOf(list []string, s string) (n int) {
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }
