@@ -14,10 +14,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/emgcache/emgcache/examples/internal/httpserve"
 	"github.com/emgcache/emgcache/middleware"
 	"github.com/emgcache/emgcache/store"
 )
@@ -64,8 +64,7 @@ type staleWindows struct {
 }
 
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
-	cfg := config{store: store.ConfigFromEnv()}
-	cfg.store.URL = strings.TrimSpace(getenv(store.EnvURL))
+	cfg := config{store: store.ConfigFromGetenv(getenv)}
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
@@ -128,29 +127,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "origin", cfg.origin.String(),
-		"cache_backend", cache.Backend(), "redis_url", cfg.store.RedactedURL())
-	if listening != nil {
-		listening(ln.Addr())
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-	}
-	<-served
-	return nil
+	return httpserve.Serve(ctx, srv, httpserve.Options{
+		Addr:            cfg.listen,
+		ShutdownTimeout: defaultShutdownTimeout,
+		Log:             log,
+		Listening: func(addr net.Addr) {
+			log.Info("listening", "addr", addr.String(), "origin", cfg.origin.String(),
+				"cache_backend", cache.Backend(), "redis_url", cfg.store.RedactedURL())
+			if listening != nil {
+				listening(addr)
+			}
+		},
+	})
 }
 
 // newProxy is the middleware in SharedCache semantics around a reverse

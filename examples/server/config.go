@@ -28,7 +28,7 @@ const (
 	defaultShutdownTimeout = 10 * time.Second
 )
 
-// Environment variables read besides the store's (see store.ConfigFromEnv).
+// Environment variables read besides the store's (see store.ConfigFromGetenv).
 const (
 	envAddr       = "ADDR"
 	envAdminToken = "CACHE_ADMIN_TOKEN"
@@ -60,12 +60,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	cfg := config{
 		adminToken: strings.TrimSpace(getenv(envAdminToken)),
 		goMemLimit: strings.TrimSpace(getenv(envGoMemLimit)),
-		store:      store.ConfigFromEnv(),
+		// Through getenv, so that an in-process caller chooses the backend
+		// and its settings like every other setting.
+		store: store.ConfigFromGetenv(getenv),
 	}
-	// ConfigFromEnv reads the process environment; REDIS_URL, the one
-	// variable that selects the backend, is taken from getenv so that an
-	// in-process caller chooses it like every other setting.
-	cfg.store.URL = strings.TrimSpace(getenv(store.EnvURL))
 
 	addr := defaultAddr
 	if v := strings.TrimSpace(getenv(envAddr)); v != "" {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/emgcache/emgcache/examples/internal/httpserve"
 	"github.com/emgcache/emgcache/examples/internal/recordstore"
 	"github.com/emgcache/emgcache/patterns"
 	"github.com/emgcache/emgcache/store"
@@ -132,35 +133,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "cache_backend", cache.Backend(),
-		"redis_url", cfg.store.RedactedURL(), "db", cfg.dbPath, "max_upload_bytes", cfg.maxUploadBytes)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-
-	log.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("requests still running at the shutdown deadline; closing their connections", "error", err)
-		_ = srv.Close()
-	}
-	<-served // http.ErrServerClosed, now that Shutdown or Close has returned
-	// Revalidations started by the last requests still write to the cache,
-	// which closes after this function returns.
-	if err := app.analysisCache.Close(sctx); err != nil {
-		log.Warn("background revalidations still running at the shutdown deadline", "error", err)
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, httpserve.Options{
+		Addr:            cfg.addr,
+		ShutdownTimeout: cfg.shutdownTimeout,
+		Log:             log,
+		Listening: func(addr net.Addr) {
+			log.Info("listening", "addr", addr.String(), "cache_backend", cache.Backend(),
+				"redis_url", cfg.store.RedactedURL(), "db", cfg.dbPath, "max_upload_bytes", cfg.maxUploadBytes)
+		},
+		// Revalidations started by the last requests still write to the
+		// cache, which closes after this function returns.
+		Drain: func(ctx context.Context) {
+			if err := app.analysisCache.Close(ctx); err != nil {
+				log.Warn("background revalidations still running at the shutdown deadline", "error", err)
+			}
+		},
+	})
 }
 
 // newAdminToken returns 32 random bytes in hex.
