@@ -384,8 +384,8 @@ func (l *faultLoad) writerURL(t *testing.T) string {
 type faultScenario struct {
 	name string
 	// primary, when set, is the server that fails; the setup's writes are
-	// replicated (WAIT) before the fault, so that only the load's writes
-	// can be lost with it.
+	// replicated (Server.WaitReplicated) before the fault, so that only the
+	// load's writes can be lost with it.
 	primary *storetest.Server
 	// inject causes the fault and returns when the failed node's keys are
 	// served again by a replacement or by the node itself: the promotion
@@ -404,8 +404,7 @@ func runFault(t *testing.T, url string, domainOf func(string) int, sc faultScena
 	l := newFaultLoad(t, url, domainOf)
 	l.failedLocal = sc.localFailed
 	if sc.primary != nil {
-		_, err := sc.primary.Do(context.Background(), "WAIT", "1", "5000")
-		require.NoError(t, err)
+		require.NoError(t, sc.primary.WaitReplicated(context.Background(), 1))
 	}
 	l.start()
 	time.Sleep(300 * time.Millisecond)

@@ -50,8 +50,7 @@ func TestReplica(t *testing.T) {
 	assert.Equal(t, "slave", role)
 	_, err = m.Do(ctx, "SET", "k", "v")
 	require.NoError(t, err)
-	_, err = m.Do(ctx, "WAIT", "1", "5000")
-	require.NoError(t, err)
+	require.NoError(t, m.WaitReplicated(ctx, 1))
 	v, err := r.Do(ctx, "GET", "k")
 	require.NoError(t, err)
 	assert.Equal(t, "v", v)
@@ -70,6 +69,9 @@ func TestClusterWithReplicas(t *testing.T) {
 		role, err = m.Role(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, "master", role, m.Addr())
+		// On every master, whichever slots it owns, WaitReplicated finds a
+		// marker key it may write.
+		require.NoError(t, m.WaitReplicated(ctx, 1), m.Addr())
 	}
 	for _, key := range []string{"foo", "emgcache:k", "{user1000}.following", "a{}b", "0123456789abcdef"} {
 		t.Run("keyslot/"+key, func(t *testing.T) {

@@ -619,22 +619,36 @@ func (s *Server) do(ctx context.Context, args ...string) (any, error) {
 	if len(args) == 0 {
 		return nil, errors.New("storetest: do: no command")
 	}
-	name := strings.ToUpper(args[0])
-	fail := func(err error) error {
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-			err = fmt.Errorf("%w (%v)", cerr, err)
-		}
-		return fmt.Errorf("storetest: %s on %s: %w", name, s.addr, err)
-	}
+	var v any
+	err := s.session(ctx, strings.ToUpper(args[0]), func(cmd func(args ...string) (any, error)) error {
+		var err error
+		v, err = cmd(args...)
+		return err
+	})
+	return v, err
+}
+
+// session runs fn with one connection to s, authenticated: cmd sends one
+// command on it and returns the reply, an error reply as an error wrapping
+// a ReplyError. The connection is closed when fn returns, and ctx bounds
+// the whole session (5 s if ctx has no deadline). what names the session's
+// purpose in the errors of the dial and of AUTH.
+func (s *Server) session(ctx context.Context, what string, fn func(cmd func(args ...string) (any, error)) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, doTimeout)
 		defer cancel()
 	}
+	fail := func(name string, err error) error {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w (%v)", cerr, err)
+		}
+		return fmt.Errorf("storetest: %s on %s: %w", name, s.addr, err)
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", s.addr)
 	if err != nil {
-		return nil, fail(err)
+		return fail(what, err)
 	}
 	defer conn.Close()
 	// The context, not a fixed deadline, decides when to give up: expiring
@@ -646,20 +660,60 @@ func (s *Server) do(ctx context.Context, args ...string) (any, error) {
 	if s.opts.Password != "" {
 		v, err := roundTrip(r, w, []string{"AUTH", s.opts.Password})
 		if err != nil {
-			return nil, fail(fmt.Errorf("auth: %w", err))
+			return fail(what, fmt.Errorf("auth: %w", err))
 		}
 		if re, ok := v.(ReplyError); ok {
-			return nil, fail(fmt.Errorf("auth: %w", re))
+			return fail(what, fmt.Errorf("auth: %w", re))
 		}
 	}
-	v, err := roundTrip(r, w, args)
-	if err != nil {
-		return nil, fail(err)
-	}
-	if re, ok := v.(ReplyError); ok {
-		return nil, fail(re)
-	}
-	return v, nil
+	return fn(func(args ...string) (any, error) {
+		if len(args) == 0 {
+			return nil, errors.New("storetest: do: no command")
+		}
+		name := strings.ToUpper(args[0])
+		v, err := roundTrip(r, w, args)
+		if err != nil {
+			return nil, fail(name, err)
+		}
+		if re, ok := v.(ReplyError); ok {
+			return nil, fail(name, re)
+		}
+		return v, nil
+	})
+}
+
+// WaitReplicated waits until at least replicas of s's replicas have every
+// write s accepted before the call, or until ctx is done (5 s if it has no
+// deadline). WAIT sent with Do does not do that: it waits for the writes
+// of its own connection, and Do's connection made none, so it returns at
+// once. WaitReplicated writes a marker key on one connection (one of the
+// node's own slots in a cluster; it expires after a second) and WAITs for
+// it there: the replication stream is in order, so the marker's
+// acknowledgement covers every write before it.
+func (s *Server) WaitReplicated(ctx context.Context, replicas int) error {
+	return s.session(ctx, "WAIT", func(cmd func(args ...string) (any, error)) error {
+		written := false
+		for i := 0; !written; i++ {
+			_, err := cmd("SET", "storetest:replicated:{"+strconv.Itoa(i)+"}", "1", "PX", "1000")
+			var re ReplyError
+			switch {
+			case err == nil:
+				written = true
+			case errors.As(err, &re) && strings.HasPrefix(string(re), "MOVED ") && i < 1000:
+				// Another node's slot: try another key.
+			default:
+				return err
+			}
+		}
+		v, err := cmd("WAIT", strconv.Itoa(replicas), "0")
+		if err != nil {
+			return err
+		}
+		if n, _ := v.(int64); n < int64(replicas) {
+			return fmt.Errorf("storetest: WAIT on %s: %d of %d replicas acknowledged", s.addr, n, replicas)
+		}
+		return nil
+	})
 }
 
 func roundTrip(r *bufio.Reader, w *bufio.Writer, args []string) (any, error) {
