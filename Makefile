@@ -1,6 +1,6 @@
 # emgcache: one Makefile for every module of the go.work workspace.
 SHELL := /bin/bash
-MODULES := emgkey internal store patterns middleware health health/browsertest emg examples examples/storeonly bench
+MODULES := emgkey internal store patterns middleware emgotel health health/browsertest emg examples examples/storeonly bench
 GO ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6 -timeout 90m
@@ -61,7 +61,7 @@ tidy-check:
 	done
 
 ## deps-check: store stays light, emgkey and internal import only the standard library, health/client links no
-## Redis client, health requires no patterns nor chromedp.
+## Redis client, health requires no patterns nor chromedp, store, patterns and middleware no OpenTelemetry.
 deps-check:
 	@GO=$(GO) ./scripts/deps-check.sh
 

@@ -3,6 +3,9 @@
 # off so that a module is judged by its own go.mod, as it is once published:
 #
 #   - importing store pulls in no router, HTTP client or metrics library;
+#   - store, patterns and middleware require no OpenTelemetry module, so
+#     that modules requiring them do not inherit it: their instrumentation
+#     lives in the emgotel module, behind dependency-free hooks;
 #   - importing health/client pulls in neither the Redis client nor the
 #     breaker, only what an HTTP client of a JSON API needs;
 #   - the health module requires neither patterns nor chromedp, so modules
@@ -48,6 +51,9 @@ packages store ./... 'gorilla/mux|go-retryablehttp|prometheus|go-chi|opentelemet
 	"must stay light (no router, HTTP client or metrics library)"
 packages health ./client 'redis/rueidis|sony/gobreaker|emgcache/store|prometheus|gorilla/mux' \
 	"is an HTTP client of a JSON API"
+for m in store patterns middleware; do
+	modules $m '^go.opentelemetry.io/' "must not require OpenTelemetry (emgotel instruments it)"
+done
 modules health '^github.com/emgcache/emgcache/patterns$|chromedp' \
 	"must not require patterns or the browser test's chromedp"
 # nonstd DIR PATTERN ALLOWED WHAT: every non-standard package DIR/PATTERN
