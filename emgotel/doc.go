@@ -48,8 +48,9 @@
 //
 // Hits served from the client-side cache never reach the Redis client, so
 // a wrapper of the client sees only round trips. For a span per Redis
-// command as well, wrap the client with rueidisotel through
-// store.Config.WrapClient:
+// command as well, wrap the client with rueidisotel.WithClient through
+// store.Config.WrapClient (rueidisotel.NewClient, which upstream prefers,
+// builds a client of its own, where WrapClient is handed the store's):
 //
 //	cfg.WrapClient = func(c rueidis.Client) rueidis.Client {
 //		return rueidisotel.WithClient(c)
