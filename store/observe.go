@@ -15,7 +15,10 @@ import (
 type Hooks struct {
 	// Read is called once each single-key read (Get, GetString, Lookup,
 	// GetJSON, and those of Uncounted) has its answer, with where it came
-	// from. The batch reads (GetMany) are not reported.
+	// from. The Local reads, which take no context, are reported with
+	// context.Background() when they answer, and not when they return
+	// ErrNotLocal (the read that follows is). The batch reads (GetMany)
+	// are not reported.
 	Read func(ctx context.Context, info ReadInfo)
 }
 
@@ -79,6 +82,24 @@ type ReadInfo struct {
 func (c *Cache) readObserved(ctx context.Context, key string, counted bool) (string, Source, error) {
 	start := time.Now()
 	v, src, err := c.read(ctx, key, counted)
+	c.observeRead(ctx, key, counted, start, src, err)
+	return v, src, err
+}
+
+// localRead is readLocal, told to Hooks.Read when it answers.
+func (c *Cache) localRead(key, full string, counted bool) (string, error) {
+	if c.cfg.Hooks.Read == nil {
+		return c.readLocal(full, counted)
+	}
+	start := time.Now()
+	v, err := c.readLocal(full, counted)
+	if !errors.Is(err, ErrNotLocal) {
+		c.observeRead(context.Background(), key, counted, start, SourceLocal, err)
+	}
+	return v, err
+}
+
+func (c *Cache) observeRead(ctx context.Context, key string, counted bool, start time.Time, src Source, err error) {
 	info := ReadInfo{Key: key, Uncounted: !counted, Start: start, Duration: time.Since(start)}
 	switch {
 	case err == nil && src == SourceLocal:
@@ -93,5 +114,4 @@ func (c *Cache) readObserved(ctx context.Context, key string, counted bool) (str
 		info.Outcome, info.Err = ReadError, err
 	}
 	c.cfg.Hooks.Read(ctx, info)
-	return v, src, err
 }

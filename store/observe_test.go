@@ -64,17 +64,20 @@ func TestHooksReadOutcomes(t *testing.T) {
 			require.ErrorIs(t, err, store.ErrNotFound)
 			_, err = c.Uncounted().GetString(ctx, "k")
 			require.NoError(t, err)
+			_, err = c.LocalString("k")
+			require.NoError(t, err)
 			require.NoError(t, c.Close())
 			_, err = c.Lookup(ctx, "k")
 			require.ErrorIs(t, err, store.ErrClosed)
 
-			assert.Equal(t, []store.ReadOutcome{tc.first, store.ReadHitLocal, store.ReadMiss, store.ReadHitLocal, store.ReadError}, log.outcomes())
+			assert.Equal(t, []store.ReadOutcome{tc.first, store.ReadHitLocal, store.ReadMiss, store.ReadHitLocal, store.ReadHitLocal, store.ReadError}, log.outcomes())
 			assert.Equal(t, "k", log.got[0].Key, "without the prefix")
 			assert.False(t, log.got[0].Start.IsZero())
 			assert.NoError(t, log.got[0].Err)
 			assert.False(t, log.got[0].Uncounted)
 			assert.True(t, log.got[3].Uncounted)
-			assert.ErrorIs(t, log.got[4].Err, store.ErrClosed)
+			assert.False(t, log.got[4].Uncounted, "LocalString counts as GetString does")
+			assert.ErrorIs(t, log.got[5].Err, store.ErrClosed)
 		})
 	}
 }
