@@ -50,7 +50,7 @@ func BenchmarkCachedAnalysis(b *testing.B) {
 	cacheLog := newCacheErrorLog(log)
 	s := &server{
 		repo: repo, cache: cache, patterns: p, readers: readers(), log: log,
-		cacheLog: cacheLog, analysisCache: newAnalysisCache(cache, cacheLog),
+		cacheLog: cacheLog, analysisCache: newAnalysisCache(cache, cacheLog, nil),
 		maxUpload: 1 << 20, adminToken: "bench-token",
 	}
 	h := s.routes()

@@ -51,7 +51,9 @@ type config struct {
 	// goMemLimit is GOMEMLIMIT: set, it replaces the memory limit the
 	// server derives from the cache's bound.
 	goMemLimit string
-	store      store.Config
+	// otel is EMGCACHE_OTEL: "stdout" or off.
+	otel  string
+	store store.Config
 }
 
 // parseConfig reads args and getenv. Usage and flag errors go to out; the
@@ -60,6 +62,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	cfg := config{
 		adminToken: strings.TrimSpace(getenv(envAdminToken)),
 		goMemLimit: strings.TrimSpace(getenv(envGoMemLimit)),
+		otel:       strings.TrimSpace(getenv(envOtel)),
 		// Through getenv, so that an in-process caller chooses the backend
 		// and its settings like every other setting.
 		store: store.ConfigFromGetenv(getenv),
@@ -85,6 +88,8 @@ Environment:
   EMGCACHE_*         further cache settings, see the store package
   GOMEMLIMIT         the Go runtime's soft memory limit; unset means one derived
                      from the cache's memory bound (bound + 25%% + 64 MiB)
+  EMGCACHE_OTEL      stdout: OpenTelemetry spans to standard output as JSON, and
+                     metrics for Prometheus at GET /metrics; unset or off: none
 
 Flags:
 `, defaultAddr)
@@ -115,6 +120,9 @@ Flags:
 	}
 	if cfg.shutdownTimeout <= 0 {
 		problems = append(problems, fmt.Sprintf("-shutdown-timeout %v is not positive", cfg.shutdownTimeout))
+	}
+	if cfg.otel != "" && cfg.otel != "off" && cfg.otel != "stdout" {
+		problems = append(problems, fmt.Sprintf("%s=%q is neither stdout nor off", envOtel, cfg.otel))
 	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		problems = append(problems, fmt.Sprintf("-log-format %q is neither text nor json", cfg.logFormat))

@@ -118,7 +118,7 @@ func TestAccessLogNamesTheAnalysisRoute(t *testing.T) {
 	var out bytes.Buffer
 	log := newLogger(&out, config{logFormat: "json", logLevel: slog.LevelInfo})
 	s := &server{repo: repo, cache: cache, patterns: p, readers: readers(), log: log, cacheLog: newCacheErrorLog(log)}
-	s.analysisCache = newAnalysisCache(cache, s.cacheLog)
+	s.analysisCache = newAnalysisCache(cache, s.cacheLog, nil)
 	const hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	for _, tt := range []struct{ method, path, route string }{
 		{http.MethodGet, "/api/emg/analysis/" + hash, analysisRoute},

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	buf := newLogBuffer(out, logFlushInterval)
 	defer func() { _ = buf.Close() }()
 	log := newLogger(buf, cfg)
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, log, buf); err != nil {
 		log.Error("server failed", "error", err)
 		return &loggedError{err: err}
 	}
@@ -70,8 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 }
 
 // serve opens the database and the cache, serves until ctx ends and closes
-// everything again, the database last.
-func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
+// everything again, the database last. With EMGCACHE_OTEL=stdout, spans
+// go to spans, beside the log.
+func serve(ctx context.Context, cfg config, log *slog.Logger, spans io.Writer) (err error) {
 	token := cfg.adminToken
 	if token == "" {
 		if token, err = newAdminToken(); err != nil {
@@ -87,6 +88,24 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return err
 	}
 	defer closeLogged(log, "database", repo)
+
+	tel, err := newTelemetry(cfg.otel, spans)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the cache and the database have closed, with their last
+		// spans.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+		defer cancel()
+		if err := tel.shutdown(sctx); err != nil {
+			log.Warn("telemetry not flushed", "error", err)
+		}
+	}()
+	if tel.on() {
+		cfg.store.Hooks = tel.inst.StoreHooks(cfg.store)
+		log.Info("OpenTelemetry on: spans to standard output, metrics at "+metricsPath, "env", envOtel+"="+cfg.otel)
+	}
 
 	cache, err := store.Open(ctx, cfg.store)
 	if err != nil {
@@ -104,9 +123,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	}
 
 	cacheLog := newCacheErrorLog(log)
-	p := patterns.New(cache, patterns.Options{OnError: func(ctx context.Context, key string, err error) {
+	popts := patterns.Options{OnError: func(ctx context.Context, key string, err error) {
 		cacheLog.absorbed(ctx, key, err)
-	}})
+	}}
+	if tel.on() {
+		popts.Hooks = tel.inst.PatternsHooks()
+	}
+	p := patterns.New(cache, popts)
 	// Closed before the cache: it waits for loads that still write to it.
 	defer p.Close()
 
@@ -114,7 +137,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		repo:          repo,
 		cache:         cache,
 		patterns:      p,
-		analysisCache: newAnalysisCache(cache, cacheLog),
+		analysisCache: newAnalysisCache(cache, cacheLog, tel),
+		telemetry:     tel,
 		readers:       readers(),
 		log:           log,
 		cacheLog:      cacheLog,

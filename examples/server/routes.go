@@ -42,21 +42,27 @@ type server struct {
 	cacheLog      *cacheErrorLog
 	maxUpload     int64
 	adminToken    string
+	// telemetry is EMGCACHE_OTEL's: off unless it is set.
+	telemetry *telemetry
 }
 
 // newAnalysisCache returns the response cache of the analysis route. Its
 // default statuses store successes only: the 404 of an unknown hash carries
 // no explicit freshness, so "not uploaded yet" is never cached past the
 // upload.
-func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog) *middleware.ResponseCache {
-	return middleware.NewResponseCache(cache, middleware.Options{
+func newAnalysisCache(cache *store.Cache, cacheLog *cacheErrorLog, tel *telemetry) *middleware.ResponseCache {
+	opts := middleware.Options{
 		KeyFunc: analysisKeyValue,
 		TTL:     analysisTTL,
 		Route:   "analysis",
 		OnError: func(r *http.Request, err error) {
 			cacheLog.absorbed(r.Context(), "", err)
 		},
-	})
+	}
+	if tel.on() {
+		opts.Hooks = tel.inst.MiddlewareHooks()
+	}
+	return middleware.NewResponseCache(cache, opts)
 }
 
 // analysisKeyValue is the analysis route's KeyFunc: the file hash in lower
@@ -99,8 +105,12 @@ func (s *server) routes() http.Handler {
 	cached := s.analysisCache.Handler
 	analysis := cached(http.HandlerFunc(s.getAnalysis))
 	front := http.NewServeMux()
-	front.Handle("GET "+analysisRoute, s.logRequests(analysis, analysisRoute))
-	front.Handle("/", s.router(analysis))
+	tel := s.telemetry
+	front.Handle("GET "+analysisRoute, s.logRequests(tel.handler(analysis, "GET "+analysisRoute), analysisRoute))
+	front.Handle("/", tel.handler(s.router(analysis), ""))
+	if tel.on() {
+		front.Handle("GET "+metricsPath, tel.metrics)
+	}
 	return front
 }
 

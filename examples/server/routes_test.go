@@ -33,7 +33,7 @@ func newTestHandler(t *testing.T) http.Handler {
 		repo: repo, cache: cache, patterns: p, readers: readers(), log: log,
 		cacheLog: newCacheErrorLog(log), maxUpload: 1 << 20, adminToken: "routes-test-token",
 	}
-	s.analysisCache = newAnalysisCache(cache, s.cacheLog)
+	s.analysisCache = newAnalysisCache(cache, s.cacheLog, nil)
 	return s.routes()
 }
 
