@@ -59,6 +59,7 @@ type Cache struct {
 	stats  counters
 	keys   *keyCache
 	flog   *failureLog // nil without Config.Logger
+	typed  typedTier
 	closed atomic.Bool
 }
 
@@ -76,6 +77,9 @@ func Open(ctx context.Context, cfg Config) (*Cache, error) {
 		return nil, err
 	}
 	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix), flog: newFailureLog(cfg.Logger)}
+	if c.typed, err = newTypedTier(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.URL == "" {
 		c.be = newMemoryBackend(cfg.MaxMemoryBytes, true)
 		return c, nil

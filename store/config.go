@@ -142,6 +142,19 @@ type Config struct {
 	// Redis is unavailable. Zero, the default, turns it off.
 	StaleBytes int64
 
+	// Codec encodes the values of GetValue, SetValue and the patterns
+	// package. Nil means JSON. Values of a codec other than JSON carry its
+	// name, so a Cache reading them with another codec gets ErrDecode
+	// rather than a wrong value: every process sharing keys must agree.
+	Codec Codec
+
+	// DecodedSlots bounds how many decoded values GetValue and GetJSON keep
+	// to share between the reads of one stored version of a key (a slot
+	// each; see GetValue). Zero means DefaultDecodedSlots; it is rounded up
+	// to a power of two. Negative turns sharing off: every read decodes
+	// into a value of its caller's own.
+	DecodedSlots int
+
 	// Logger, when set, receives a warning for calls that fail because the
 	// backend is unavailable (not for misses or a caller's own
 	// cancellation): one record per operation every FailureLogInterval,
@@ -322,6 +335,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.DefaultTTL == 0 {
 		cfg.DefaultTTL = DefaultTTL
+	}
+	if cfg.Codec == nil {
+		cfg.Codec = JSON
+	}
+	if cfg.DecodedSlots == 0 {
+		cfg.DecodedSlots = DefaultDecodedSlots
 	}
 	if cfg.MaxEntryBytes == 0 {
 		cfg.MaxEntryBytes = DefaultMaxEntryBytes

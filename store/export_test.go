@@ -1,0 +1,22 @@
+package store
+
+import "testing"
+
+// SetTypedHooks installs the typed tier's test hooks until t ends:
+// afterRead between a typed read's GetString and its decode, fill when a
+// reader finds a value not decoded yet. Nil leaves a hook unset.
+func SetTypedHooks(t *testing.T, afterRead func(key string), fill func()) {
+	t.Cleanup(func() { hookAfterRead, hookFill = nil, nil })
+	hookAfterRead, hookFill = afterRead, fill
+}
+
+// DecodedEntries counts the typed tier's occupied slots.
+func DecodedEntries(c *Cache) int {
+	n := 0
+	for i := range c.typed.slots {
+		if c.typed.slots[i].Load() != nil {
+			n++
+		}
+	}
+	return n
+}
