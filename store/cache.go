@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Cache, error) {
 		return nil, err
 	}
 	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix), flog: newFailureLog(cfg.Logger)}
-	if c.typed, err = newTypedTier(cfg); err != nil {
+	if err := c.typed.init(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.URL == "" {

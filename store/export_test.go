@@ -13,9 +13,11 @@ func SetTypedHooks(t *testing.T, afterRead func(key string), fill func()) {
 // DecodedEntries counts the typed tier's occupied slots.
 func DecodedEntries(c *Cache) int {
 	n := 0
-	for i := range c.typed.slots {
-		if c.typed.slots[i].Load() != nil {
-			n++
+	if tb := c.typed.table.Load(); tb != nil {
+		for i := range tb.slots {
+			if tb.slots[i].Load() != nil {
+				n++
+			}
 		}
 	}
 	return n

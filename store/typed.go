@@ -48,29 +48,49 @@ type Cloner[T any] interface {
 // typedTier is a Cache's codec and its table of decoded values.
 type typedTier struct {
 	codec *framedCodec
-	// slots is nil when Config.DecodedSlots is negative.
+	// size is the table's number of slots, 0 when sharing is off.
+	size  int
+	table atomic.Pointer[decodedTable]
+}
+
+// decodedTable is made on the first typed read, so that a Cache that has
+// none pays nothing.
+type decodedTable struct {
 	slots []atomic.Pointer[decodedEntry]
 	shift uint8 // 64 - log2(len(slots))
 }
 
-func newTypedTier(cfg Config) (typedTier, error) {
+func (t *typedTier) init(cfg Config) error {
 	f, err := newFramedCodec(cfg.Codec)
 	if err != nil {
-		return typedTier{}, err
+		return err
 	}
-	t := typedTier{codec: f}
+	t.codec = f
 	if cfg.DecodedSlots > 0 {
-		n := 1 << bits.Len(uint(cfg.DecodedSlots-1))
-		t.slots = make([]atomic.Pointer[decodedEntry], n)
-		t.shift = uint8(64 - bits.TrailingZeros(uint(n)))
+		t.size = 1 << bits.Len(uint(cfg.DecodedSlots-1))
 	}
-	return t, nil
+	return nil
 }
 
-func (t *typedTier) slot(p *byte) *atomic.Pointer[decodedEntry] {
+// slots returns the table, making it if need be; nil when sharing is off.
+func (t *typedTier) slots() *decodedTable {
+	if tb := t.table.Load(); tb != nil || t.size == 0 {
+		return tb
+	}
+	tb := &decodedTable{
+		slots: make([]atomic.Pointer[decodedEntry], t.size),
+		shift: uint8(64 - bits.TrailingZeros(uint(t.size))),
+	}
+	if !t.table.CompareAndSwap(nil, tb) {
+		return t.table.Load()
+	}
+	return tb
+}
+
+func (tb *decodedTable) slot(p *byte) *atomic.Pointer[decodedEntry] {
 	// Fibonacci hashing: heap addresses differ in their middle bits.
 	h := uint64(uintptr(unsafe.Pointer(p))) * 0x9E3779B97F4A7C15
-	return &t.slots[h>>t.shift]
+	return &tb.slots[h>>tb.shift]
 }
 
 // decodedEntry is one string's decoded value, of one type by one codec.
@@ -105,7 +125,8 @@ func forgetDecoded(r decodedRef) { r.slot.CompareAndSwap(r.entry, nil) }
 // decodeShared returns s, the value stored under key, decoded by f into a
 // T: the value decoded before for this very string when the table has it.
 func decodeShared[T any](t *typedTier, f *framedCodec, key, s string) (T, error) {
-	if t.slots == nil || len(s) == 0 {
+	tb := t.slots()
+	if tb == nil || len(s) == 0 {
 		var v T
 		if err := decodeString(f, s, &v); err != nil {
 			return v, decodeError(key, err)
@@ -113,7 +134,7 @@ func decodeShared[T any](t *typedTier, f *framedCodec, key, s string) (T, error)
 		return v, nil
 	}
 	p := unsafe.StringData(s)
-	slot := t.slot(p)
+	slot := tb.slot(p)
 	e := slot.Load()
 	if e.of(p, len(s), f) {
 		if d, ok := e.value.(*decoded[T]); ok {
