@@ -93,6 +93,12 @@ func (tb *decodedTable) slot(p *byte) *atomic.Pointer[decodedEntry] {
 	return &tb.slots[h>>tb.shift]
 }
 
+// minSharedBytes is the shortest value whose decoded form is shared.
+// Shorter ones decode about as fast as the table is consulted; and the
+// runtime's one-byte strings live in read-only memory, to which weak
+// pointers cannot point.
+const minSharedBytes = 16
+
 // decodedEntry is one string's decoded value, of one type by one codec.
 type decodedEntry struct {
 	data  weak.Pointer[byte]
@@ -126,7 +132,7 @@ func forgetDecoded(r decodedRef) { r.slot.CompareAndSwap(r.entry, nil) }
 // T: the value decoded before for this very string when the table has it.
 func decodeShared[T any](t *typedTier, f *framedCodec, key, s string) (T, error) {
 	tb := t.slots()
-	if tb == nil || len(s) == 0 {
+	if tb == nil || len(s) < minSharedBytes {
 		var v T
 		if err := decodeString(f, s, &v); err != nil {
 			return v, decodeError(key, err)
@@ -233,7 +239,8 @@ func (c *Cache) Codec() Codec { return c.typed.codec }
 // process or any other, makes the next read decode the new entry. The
 // decoded value lives while the entry does (up to a garbage collection
 // more), outside the store's byte bounds, at most Config.DecodedSlots of
-// them.
+// them. Values under 16 bytes, which decode about as fast as the table is
+// consulted, are decoded on every read.
 //
 // Sharing means that callers must not modify the value: not the fields
 // of a struct reached through a pointer, nor the elements of its slices

@@ -262,6 +262,13 @@ func TestTypedTypeSafety(t *testing.T) {
 				assert.ErrorIs(t, err, store.ErrDecode)
 				assert.ErrorContains(t, err, `"k"`)
 			}
+			// One byte: the runtime keeps such strings in read-only memory.
+			require.NoError(t, c.Set(ctx, "one", []byte("7"), 0))
+			for range 2 {
+				n, err := store.GetJSON[int](ctx, c, "one")
+				require.NoError(t, err)
+				assert.Equal(t, 7, n)
+			}
 		})
 	}
 }
