@@ -358,14 +358,14 @@ func (c clonable) Clone() clonable {
 func TestTypedCloner(t *testing.T) {
 	ctx := context.Background()
 	c := openCache(t, store.Config{})
-	require.NoError(t, store.SetJSON(ctx, c, "k", clonable{Items: []int{1, 2}}, 0))
+	require.NoError(t, store.SetJSON(ctx, c, "k", clonable{Items: []int{1, 2, 3, 4, 5}}, 0))
 	before := clones.Load()
 	v, err := store.GetJSON[clonable](ctx, c, "k")
 	require.NoError(t, err)
 	v.Items[0] = 99 // the caller's own copy
 	again, err := store.GetJSON[clonable](ctx, c, "k")
 	require.NoError(t, err)
-	assert.Equal(t, []int{1, 2}, again.Items)
+	assert.Equal(t, []int{1, 2, 3, 4, 5}, again.Items)
 	assert.Equal(t, before+2, clones.Load())
 }
 
