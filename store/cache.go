@@ -248,7 +248,7 @@ func (c *Cache) getRemote(ctx context.Context, n *node, full string) (string, bo
 		return "", false, err
 	}
 	sent := time.Now()
-	v, local, err := c.rb.getRemote(bctx, n, full)
+	v, local, err := c.rb.getRemote(bctx, full)
 	if !local && (err == nil || errors.Is(err, ErrNotFound)) {
 		// A real answer; one rueidis took from its cache proves nothing.
 		n.answered(sent)

@@ -180,13 +180,14 @@ func (b *redisBackend) local(key string) (value string, found bool, err error) {
 	return v, true, err
 }
 
-// route returns the client for the node n and whether it is the node's own
+// route returns the client for key's node and whether it is the node's own
 // (whose MOVED replies are then retried through the cluster client).
-func (b *redisBackend) route(n *node) (cl, main rueidis.Client, direct bool, err error) {
+func (b *redisBackend) route(key string) (cl, main rueidis.Client, direct bool, err error) {
 	main, err = b.c()
 	if err != nil {
 		return nil, nil, false, err
 	}
+	n := b.nodes.of(key)
 	if p := n.client.Load(); p != nil && n.direct.Load() {
 		return *p, main, true, nil
 	}
@@ -196,12 +197,7 @@ func (b *redisBackend) route(n *node) (cl, main rueidis.Client, direct bool, err
 // onKey runs call on key's node, and again through the cluster client when
 // the node answers that the slot moved; the topology is then read again.
 func (b *redisBackend) onKey(key string, call func(cl rueidis.Client) rueidis.RedisResult) (rueidis.RedisResult, error) {
-	return b.onNode(b.nodes.of(key), call)
-}
-
-// onNode is onKey for a key of the node n.
-func (b *redisBackend) onNode(n *node, call func(cl rueidis.Client) rueidis.RedisResult) (rueidis.RedisResult, error) {
-	cl, main, direct, err := b.route(n)
+	cl, main, direct, err := b.route(key)
 	if err != nil {
 		return rueidis.RedisResult{}, err
 	}
@@ -230,13 +226,11 @@ func (b *redisBackend) get(ctx context.Context, key string) (string, bool, error
 	if v, found, err := b.local(key); found {
 		return v, true, err
 	}
-	return b.getRemote(ctx, b.nodes.of(key), key)
+	return b.getRemote(ctx, key)
 }
 
-// getRemote is a read that is not in the client-side cache, of a key of
-// the node n: the caller found n for its breaker already, and the slot
-// map is not read again.
-func (b *redisBackend) getRemote(ctx context.Context, n *node, key string) (string, bool, error) {
+// getRemote is a read that is not in the client-side cache.
+func (b *redisBackend) getRemote(ctx context.Context, key string) (string, bool, error) {
 	if err := ctx.Err(); err != nil {
 		// A caller that already gave up gets its answer without a round trip.
 		return "", false, err
@@ -248,8 +242,8 @@ func (b *redisBackend) getRemote(ctx context.Context, n *node, key string) (stri
 	ctx = hide(ctx)
 	// Through the client-side cache only while the node is live: rueidis
 	// would otherwise answer from an entry that local refused to serve.
-	cached := b.cached.Load() && n.live(time.Now().UnixNano())
-	res, err := b.onNode(n, func(cl rueidis.Client) rueidis.RedisResult {
+	cached := b.cached.Load() && b.nodes.of(key).live(time.Now().UnixNano())
+	res, err := b.onKey(key, func(cl rueidis.Client) rueidis.RedisResult {
 		if cached {
 			return cl.DoCache(ctx, cl.B().Get().Key(key).Cache(), b.cfg.ClientCacheTTL)
 		}
