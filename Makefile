@@ -1,6 +1,6 @@
 # emgcache: one Makefile for every module of the go.work workspace.
 SHELL := /bin/bash
-MODULES := emgkey internal store patterns middleware emgotel health health/browsertest emg examples examples/storeonly bench
+MODULES := emgkey internal store codec/msgpack patterns middleware emgotel health health/browsertest emg examples examples/storeonly bench
 GO ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6 -timeout 90m

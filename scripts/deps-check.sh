@@ -11,6 +11,8 @@
 #   - the health module requires neither patterns nor chromedp, so modules
 #     requiring health do not inherit them (the browser test lives in the
 #     health/browsertest module).
+#   - the store module requires no codec library: MessagePack and CBOR
+#     live in codec modules of their own (codec/msgpack);
 #   - emg/c3d uses the standard library only, and emg adds gonum's FFT and
 #     nothing else;
 #   - emgkey, the EMG key layout, imports only the standard library;
@@ -49,6 +51,8 @@ modules() {
 
 packages store ./... 'gorilla/mux|go-retryablehttp|prometheus|go-chi|opentelemetry' \
 	"must stay light (no router, HTTP client or metrics library)"
+modules store 'vmihailenco/msgpack|fxamacker/cbor|ugorji/go' \
+	"must not require a codec library (they live in codec/ modules)"
 packages health ./client 'redis/rueidis|sony/gobreaker|emgcache/store|prometheus|gorilla/mux' \
 	"is an HTTP client of a JSON API"
 for m in store patterns middleware; do
