@@ -113,7 +113,7 @@ func allocBytes(n int) int64 {
 }
 
 func newMemoryBackend(maxBytes int64, janitor bool) *memoryBackend {
-	m := &memoryBackend{seed: maphash.MakeSeed(), maxBytes: maxBytes, now: time.Now}
+	m := &memoryBackend{seed: maphash.MakeSeed(), maxBytes: maxBytes, now: coarseNow}
 	for i := range m.shards {
 		m.shards[i].items = make(map[string]*memoryEntry)
 	}

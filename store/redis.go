@@ -172,9 +172,9 @@ func (b *redisBackend) local(key string) (value string, found bool, err error) {
 	if !b.cached.Load() {
 		return "", false, nil
 	}
-	now := time.Now()
-	v, found, err := b.caches.lookup(key, now)
-	if !found || !b.nodes.of(key).live(now.UnixNano()) {
+	ns := nowNanos()
+	v, found, err := b.caches.lookup(key, time.Unix(0, ns))
+	if !found || !b.nodes.of(key).live(ns) {
 		return "", false, nil
 	}
 	return v, true, err
