@@ -15,7 +15,7 @@
 //	cache, err := store.Open(ctx, cfg)
 //	...
 //	layer := patterns.New(cache, patterns.Options{Hooks: inst.PatternsHooks()})
-//	mw := middleware.NewResponseCache(cache, middleware.Options{Route: "analysis", Hooks: inst.MiddlewareHooks()})
+//	rc := middleware.NewResponseCache(cache, middleware.Options{Route: "analysis", Hooks: inst.MiddlewareHooks()})
 //
 // # What is recorded
 //
@@ -32,7 +32,8 @@
 //
 // Metrics, durations in seconds:
 //
-//	emgcache.read.duration  histogram: emgcache.read.outcome, db.system.name
+//	emgcache.read.duration  histogram: emgcache.read.outcome, emgcache.read.counted,
+//	                        db.system.name
 //	emgcache.load.duration  histogram: emgcache.load.kind (miss, refresh),
 //	                        emgcache.load.outcome (ok, not_found, error), error.type
 //	emgcache.load.coalesced counter of the callers served by another's load

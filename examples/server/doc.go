@@ -31,6 +31,11 @@
 // in flight finish for up to -shutdown-timeout, then closes the cache and
 // the database.
 //
+// EMGCACHE_OTEL=stdout turns on OpenTelemetry (otelhttp and the emgotel
+// module): every span is written to standard output as JSON beside the
+// log, and the metrics are served for Prometheus at GET /metrics; see
+// docs/observability.md for a trace of a cached and an uncached analysis.
+//
 // Endpoints:
 //
 //	POST /api/emg/files?sample_rate=HZ              201 {file_hash, ...metadata}; 200 if stored before;
