@@ -3,6 +3,7 @@ module github.com/emgcache/emgcache/bench
 go 1.26.0
 
 replace (
+	github.com/emgcache/emgcache/codec/msgpack => ../codec/msgpack
 	github.com/emgcache/emgcache/emg => ../emg
 	github.com/emgcache/emgcache/emgkey => ../emgkey
 	github.com/emgcache/emgcache/internal => ../internal
@@ -12,6 +13,7 @@ replace (
 )
 
 require (
+	github.com/emgcache/emgcache/codec/msgpack v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/emg v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/middleware v0.0.0-00010101000000-000000000000
 	github.com/emgcache/emgcache/patterns v0.0.0-00010101000000-000000000000
@@ -36,7 +38,7 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/vmihailenco/go-tinylfu v0.2.2 // indirect
-	github.com/vmihailenco/msgpack/v5 v5.3.4 // indirect
+	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
