@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -91,10 +90,16 @@ func (c *asideConfig) window(ttl time.Duration) time.Duration {
 	return min(w, ttl/2)
 }
 
-// Aside returns the value of key, JSON-decoded into a T, or on a miss runs
+// Aside returns the value of key decoded into a T, or on a miss runs
 // loader, stores its result for ttl (0: the cache's default TTL; spread by
-// Options.Jitter) and returns it. Values are JSON, so store.GetJSON reads
-// them too.
+// Options.Jitter) and returns it. Values are encoded with the cache's codec
+// (store.Config.Codec, JSON by default), so store.GetValue reads them too.
+//
+// A hit is store.GetValue's: the value is decoded once per stored version
+// of the key and shared by every caller that reads that version, so
+// callers must not modify it (a type implementing store.Cloner is cloned
+// instead; see store.GetValue). A value loaded on a miss is decoded for
+// each caller, its own.
 //
 // Concurrent misses of one key run loader once: once in this process, and,
 // through a placeholder the load writes into the key in Redis before it
@@ -124,13 +129,14 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 	}
 	ctx = p.withBudget(ctx)
 	var zero T
+	codec := p.cache.Codec()
 	valid := func(b []byte) bool {
 		var v T
-		return json.Unmarshal(b, &v) == nil
+		return codec.Unmarshal(b, &v) == nil
 	}
-	// store.GetJSON decodes the cached value in place, without the copy
-	// that Get makes: a hit on a large value allocates only its result.
-	v, err := store.GetJSON[T](ctx, p.cache, key)
+	// A hit shares the value decoded when its stored version was first
+	// read: it neither copies the bytes nor decodes them.
+	v, err := store.GetValue[T](ctx, p.cache, key)
 	switch {
 	case err == nil:
 		if cfg.refresh && p.refresh.due(key, time.Now(), p.opts.LockTTL) {
@@ -187,10 +193,11 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 	case res.err != nil:
 		return zero, res.err
 	case res.raw != nil:
-		// Every caller decodes its own copy, as a hit would: no two callers
-		// share maps or slices they might write into.
+		// Every caller decodes its own copy: the value just written is not
+		// yet an entry the store hands out, and a caller may have asked
+		// for a value of its own (store.Cloner).
 		var v T
-		if err := json.Unmarshal(res.raw, &v); err != nil {
+		if err := codec.Unmarshal(res.raw, &v); err != nil {
 			return zero, fmt.Errorf("%w: key %q: %w", store.ErrDecode, key, err)
 		}
 		return v, nil
@@ -201,7 +208,8 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 	return zero, fmt.Errorf("patterns: concurrent Aside calls for %q ask for different types", key)
 }
 
-// encoder wraps loader so that it produces JSON, or the value itself when
+// encoder wraps loader so that it produces the value encoded with the
+// cache's codec, or the value itself when
 // it cannot be encoded (it is then returned, not cached). refresh says it
 // is a background reload, whose failures refreshKey reports.
 func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error), refresh bool) func(context.Context) flightResult {
@@ -213,7 +221,7 @@ func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error
 			}
 			return flightResult{err: err}
 		}
-		raw, err := json.Marshal(v)
+		raw, err := p.cache.Codec().Marshal(v)
 		if err != nil {
 			p.report(ctx, key, fmt.Errorf("encode %q: %w", key, err))
 			return flightResult{val: v}

@@ -16,8 +16,10 @@
 // # Cache-aside
 //
 // [Aside] is the recommended path: return the cached value of a key, or load
-// it on a miss, store it and return it. Values are JSON, so
-// [store.GetJSON] reads what Aside wrote.
+// it on a miss, store it and return it. Values are encoded with the cache's
+// codec (JSON unless store.Config.Codec says otherwise), so
+// [store.GetValue] reads what Aside wrote; a hit shares the value decoded
+// once per stored version, which callers must not modify.
 //
 // A popular key that expires is where caches hurt the origin most: every
 // request misses at once. Aside runs one load per key at a time in a

@@ -3,7 +3,6 @@ package patterns
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,8 +15,8 @@ import (
 // WarmItem is one key to preload.
 type WarmItem struct {
 	Key string
-	// Load produces the value, stored as JSON; return a json.RawMessage to
-	// store bytes that are JSON already.
+	// Load produces the value, stored with the cache's codec (JSON by
+	// default, where a json.RawMessage stores bytes that are JSON already).
 	Load func(ctx context.Context) (any, error)
 	// Priority orders the work: higher first; equal priorities keep their
 	// order in the slice.
@@ -189,7 +188,7 @@ func (p *Layer) warmOne(ctx context.Context, it WarmItem, force bool) (r WarmRes
 		if err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(v)
+		b, err := p.cache.Codec().Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("encode %q: %w", it.Key, err)
 		}
