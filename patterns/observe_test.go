@@ -84,7 +84,9 @@ func TestLoggerCanceledIsNotLogged(t *testing.T) {
 	p := newPatterns(t, c, patterns.Options{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := patterns.Aside(ctx, p, "k", time.Minute, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+	// The cache's read fails with the caller's cancellation, and so does
+	// the load (whichever the caller sees first).
+	_, err := patterns.Aside(ctx, p, "k", time.Minute, func(context.Context) (int, error) { return 0, context.Canceled })
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, logRecords(t, &buf), "a caller's own cancellation says nothing about the cache or the origin")
 }
@@ -188,4 +190,39 @@ func TestHooksJoined(t *testing.T) {
 		t.Fatalf("the call that ran the load was reported as joined: %+v", extra)
 	default:
 	}
+}
+
+func TestHooksLoadRefreshAndItsFailureLog(t *testing.T) {
+	var buf bytes.Buffer
+	type event struct {
+		info patterns.LoadInfo
+		err  error
+	}
+	events := make(chan event, 1)
+	c := openCache(t, store.Config{})
+	p := newPatterns(t, c, patterns.Options{
+		Jitter: -1,
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+		Hooks: patterns.Hooks{Load: func(ctx context.Context, info patterns.LoadInfo) (context.Context, func(error)) {
+			return ctx, func(err error) { events <- event{info, err} }
+		}},
+	})
+	ctx := context.Background()
+	// A value within its refresh window: the hit reloads it in the
+	// background.
+	require.NoError(t, store.SetJSON(ctx, c, "k", "old", time.Minute))
+	origin := errors.New("database is down")
+	v, err := patterns.Aside(ctx, p, "k", time.Hour, func(context.Context) (string, error) { return "", origin },
+		patterns.WithRefreshAhead(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, "old", v)
+	e := <-events
+	assert.Equal(t, patterns.LoadInfo{Key: "k", Refresh: true}, e.info)
+	assert.ErrorIs(t, e.err, origin)
+	require.NoError(t, p.Close()) // the refresh has reported its failure by now
+	got := logRecords(t, &buf)
+	require.Len(t, got, 1, "%v", got)
+	assert.Equal(t, "refresh", got[0]["op"])
+	assert.Equal(t, "WARN", got[0]["level"])
+	assert.Equal(t, "k", got[0]["key"])
 }
