@@ -14,8 +14,8 @@ import (
 // takes tens of nanoseconds.
 type Hooks struct {
 	// Read is called once each single-key read (Get, GetString, Lookup,
-	// GetJSON, and those of Uncounted) has its answer, with where it came
-	// from. The Local reads, which take no context, are reported with
+	// GetValue, GetJSON, and those of Uncounted) has its answer, with where
+	// it came from. The Local reads, which take no context, are reported with
 	// context.Background() when they answer, and not when they return
 	// ErrNotLocal (the read that follows is). The batch reads (GetMany)
 	// are not reported.
