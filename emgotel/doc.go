@@ -26,7 +26,7 @@
 //	                   store's reads nest in it
 //	emgcache.read      one read of the store, inside a recorded span only: a
 //	                   read outside any trace (a background job's) starts none
-//	emgcache.load      a loader's run, for a miss or a refresh-ahead; what
+//	emgcache.load      a loader's run, for a miss, a refresh-ahead or a Warm; what
 //	                   the loader does nests in it
 //	emgcache.load.wait a caller that waited for another caller's load
 //
@@ -34,7 +34,7 @@
 //
 //	emgcache.read.duration  histogram: emgcache.read.outcome, emgcache.read.counted,
 //	                        db.system.name
-//	emgcache.load.duration  histogram: emgcache.load.kind (miss, refresh),
+//	emgcache.load.duration  histogram: emgcache.load.kind (miss, refresh, warm),
 //	                        emgcache.load.outcome (ok, not_found, error), error.type
 //	emgcache.load.coalesced counter of the callers served by another's load
 //	emgcache.http.duration  histogram: emgcache.http.outcome, emgcache.http.fwd,

@@ -182,10 +182,7 @@ func contextErrorType(err error) string {
 func (in *Instrumentation) PatternsHooks() patterns.Hooks {
 	return patterns.Hooks{
 		Load: func(ctx context.Context, info patterns.LoadInfo) (context.Context, func(error)) {
-			kind := KeyLoadKind.String("miss")
-			if info.Refresh {
-				kind = KeyLoadKind.String("refresh")
-			}
+			kind := KeyLoadKind.String(info.Kind.String())
 			start := time.Now()
 			ctx, span := in.tracer.Start(ctx, SpanLoad, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(kind))
 			if in.keys && span.IsRecording() {

@@ -231,8 +231,16 @@ func encoder[T any](p *Layer, key string, loader func(context.Context) (T, error
 	if p.opts.Hooks.Load == nil {
 		return run
 	}
-	return func(ctx context.Context) flightResult {
-		return p.observeLoad(ctx, LoadInfo{Key: key, Refresh: refresh}, run)
+	kind := LoadMiss
+	if refresh {
+		kind = LoadRefresh
+	}
+	return func(ctx context.Context) (res flightResult) {
+		_ = p.observeLoad(ctx, LoadInfo{Key: key, Kind: kind}, func(ctx context.Context) error {
+			res = run(ctx)
+			return res.err
+		})
+		return res
 	}
 }
 

@@ -48,8 +48,8 @@ func (p *Layer) loadFailed(ctx context.Context, key string, err error) {
 // not called, and the zero value costs a nil check per load. They are
 // called from many goroutines at once and should return quickly.
 type Hooks struct {
-	// Load is called as a loader is about to run: for a miss of Aside, or a
-	// refresh-ahead reload in the background. The context it returns is
+	// Load is called as a loader is about to run: for a miss of Aside, a
+	// refresh-ahead reload in the background, or an item of Warm. The context it returns is
 	// the loader's (a span's, so that what the loader does nests in it),
 	// and done is called once the loader has returned (or panicked, with
 	// a non-nil error), with what it returned: nil, an error matching
@@ -67,33 +67,59 @@ type Hooks struct {
 // LoadInfo describes a load about to run.
 type LoadInfo struct {
 	// Key is the key being loaded.
-	Key string
-	// Refresh is set for a refresh-ahead reload of a value still cached,
-	// run in the background; unset for a miss, which callers wait for.
-	Refresh bool
+	Key  string
+	Kind LoadKind
 }
 
-// observeLoad wraps run, a loader's run, in Hooks.Load.
-func (p *Layer) observeLoad(ctx context.Context, info LoadInfo, run func(context.Context) flightResult) (res flightResult) {
+// LoadKind says why a loader runs.
+type LoadKind uint8
+
+// Kinds of load.
+const (
+	// LoadMiss: Aside missed; its callers wait for the load.
+	LoadMiss LoadKind = iota + 1
+	// LoadRefresh: a refresh-ahead reload of a value still cached, in the
+	// background.
+	LoadRefresh
+	// LoadWarm: an item of Warm.
+	LoadWarm
+)
+
+// String returns the kind as metrics label it: "miss", "refresh" or
+// "warm".
+func (k LoadKind) String() string {
+	switch k {
+	case LoadMiss:
+		return "miss"
+	case LoadRefresh:
+		return "refresh"
+	case LoadWarm:
+		return "warm"
+	}
+	return "unknown"
+}
+
+// observeLoad runs run, a loader's run, inside Hooks.Load, which must be
+// set.
+func (p *Layer) observeLoad(ctx context.Context, info LoadInfo, run func(context.Context) error) error {
 	lctx, done := p.opts.Hooks.Load(ctx, info)
 	if lctx == nil {
 		lctx = ctx
 	}
 	finished := false
+	var err error
 	defer func() {
 		if done == nil {
 			return
 		}
-		switch {
-		case !finished:
-			done(errLoaderPanicked)
-		default:
-			done(res.err)
+		if !finished {
+			err = errLoaderPanicked
 		}
+		done(err)
 	}()
-	res = run(lctx)
+	err = run(lctx)
 	finished = true
-	return res
+	return err
 }
 
 // errLoaderPanicked is what Hooks.Load's done is given for a loader that

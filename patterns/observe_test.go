@@ -130,10 +130,10 @@ func TestHooksLoad(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			require.Len(t, events, 3, "one load per miss, none for the hit")
-			assert.Equal(t, event{patterns.LoadInfo{Key: "a"}, nil}, events[0])
-			assert.Equal(t, patterns.LoadInfo{Key: "b"}, events[1].info)
+			assert.Equal(t, event{patterns.LoadInfo{Key: "a", Kind: patterns.LoadMiss}, nil}, events[0])
+			assert.Equal(t, patterns.LoadInfo{Key: "b", Kind: patterns.LoadMiss}, events[1].info)
 			assert.ErrorIs(t, events[1].err, origin)
-			assert.Equal(t, patterns.LoadInfo{Key: "c"}, events[2].info)
+			assert.Equal(t, patterns.LoadInfo{Key: "c", Kind: patterns.LoadMiss}, events[2].info)
 			assert.Error(t, events[2].err, "a panic ends the load with an error")
 		})
 	}
@@ -217,7 +217,7 @@ func TestHooksLoadRefreshAndItsFailureLog(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "old", v)
 	e := <-events
-	assert.Equal(t, patterns.LoadInfo{Key: "k", Refresh: true}, e.info)
+	assert.Equal(t, patterns.LoadInfo{Key: "k", Kind: patterns.LoadRefresh}, e.info)
 	assert.ErrorIs(t, e.err, origin)
 	require.NoError(t, p.Close()) // the refresh has reported its failure by now
 	got := logRecords(t, &buf)
@@ -225,4 +225,39 @@ func TestHooksLoadRefreshAndItsFailureLog(t *testing.T) {
 	assert.Equal(t, "refresh", got[0]["op"])
 	assert.Equal(t, "WARN", got[0]["level"])
 	assert.Equal(t, "k", got[0]["key"])
+}
+
+func TestHooksLoadWarm(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]error{}
+	p := newPatterns(t, openCache(t, store.Config{}), patterns.Options{Hooks: patterns.Hooks{
+		Load: func(ctx context.Context, info patterns.LoadInfo) (context.Context, func(error)) {
+			require.Equal(t, patterns.LoadWarm, info.Kind)
+			return ctx, func(err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				got[info.Key] = err
+			}
+		},
+	}})
+	origin := errors.New("database is down")
+	report := p.Warm(context.Background(), []patterns.WarmItem{
+		{Key: "a", Load: func(context.Context) (any, error) { return 1, nil }},
+		{Key: "b", Load: func(context.Context) (any, error) { return nil, origin }},
+	}, patterns.WarmOptions{})
+	assert.Equal(t, 1, report.Loaded)
+	assert.Equal(t, 1, report.Failed)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 2)
+	assert.NoError(t, got["a"])
+	assert.ErrorIs(t, got["b"], origin)
+}
+
+func TestLoadKindStrings(t *testing.T) {
+	for k, want := range map[patterns.LoadKind]string{
+		patterns.LoadMiss: "miss", patterns.LoadRefresh: "refresh", patterns.LoadWarm: "warm", 0: "unknown",
+	} {
+		assert.Equal(t, want, k.String())
+	}
 }

@@ -194,6 +194,16 @@ func (p *Layer) warmOne(ctx context.Context, it WarmItem, force bool) (r WarmRes
 		}
 		return b, nil
 	}
+	if p.opts.Hooks.Load != nil {
+		unobserved := load
+		load = func(ctx context.Context) (b []byte, err error) {
+			err = p.observeLoad(ctx, LoadInfo{Key: it.Key, Kind: LoadWarm}, func(ctx context.Context) error {
+				b, err = unobserved(ctx)
+				return err
+			})
+			return b, err
+		}
+	}
 	for range maxReloads + 1 {
 		status, err := p.warmAttempt(ctx, it, force, load)
 		if !errors.Is(err, errWarmOvertaken) {
