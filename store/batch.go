@@ -11,6 +11,14 @@ import (
 // order. A failure is reported per key; a key that is invalid gets
 // ErrInvalidKey in its own GetResult without failing the others.
 func (c *Cache) GetMany(ctx context.Context, keys []string) []GetResult {
+	if c.cfg.Hooks.Read != nil {
+		return c.getManyObserved(ctx, keys)
+	}
+	return c.readMany(ctx, keys)
+}
+
+// readMany is GetMany without Hooks.Read.
+func (c *Cache) readMany(ctx context.Context, keys []string) []GetResult {
 	out := make([]GetResult, len(keys))
 	if len(keys) == 0 {
 		return out

@@ -17,8 +17,8 @@ type Hooks struct {
 	// GetValue, GetJSON, and those of Uncounted) has its answer, with where
 	// it came from. The Local reads, which take no context, are reported with
 	// context.Background() when they answer, and not when they return
-	// ErrNotLocal (the read that follows is). The batch reads (GetMany)
-	// are not reported.
+	// ErrNotLocal (the read that follows is). GetMany reports each of its
+	// keys, with the batch's start and duration.
 	Read func(ctx context.Context, info ReadInfo)
 }
 
@@ -114,4 +114,26 @@ func (c *Cache) observeRead(ctx context.Context, key string, counted bool, start
 		info.Outcome, info.Err = ReadError, err
 	}
 	c.cfg.Hooks.Read(ctx, info)
+}
+
+// getManyObserved is GetMany with Hooks.Read told of each key's outcome.
+func (c *Cache) getManyObserved(ctx context.Context, keys []string) []GetResult {
+	start := time.Now()
+	out := c.readMany(ctx, keys)
+	d := time.Since(start)
+	for i, r := range out {
+		info := ReadInfo{Key: keys[i], Start: start, Duration: d}
+		switch {
+		case r.Err == nil && r.Local:
+			info.Outcome = ReadHitLocal
+		case r.Err == nil:
+			info.Outcome = ReadHitRemote
+		case errors.Is(r.Err, ErrNotFound):
+			info.Outcome = ReadMiss
+		default:
+			info.Outcome, info.Err = ReadError, r.Err
+		}
+		c.cfg.Hooks.Read(ctx, info)
+	}
+	return out
 }

@@ -66,18 +66,23 @@ func TestHooksReadOutcomes(t *testing.T) {
 			require.NoError(t, err)
 			_, err = c.LocalString("k")
 			require.NoError(t, err)
+			many := c.GetMany(ctx, []string{"k", "absent"})
+			require.NoError(t, many[0].Err)
 			require.NoError(t, c.Close())
 			_, err = c.Lookup(ctx, "k")
 			require.ErrorIs(t, err, store.ErrClosed)
 
-			assert.Equal(t, []store.ReadOutcome{tc.first, store.ReadHitLocal, store.ReadMiss, store.ReadHitLocal, store.ReadHitLocal, store.ReadError}, log.outcomes())
+			assert.Equal(t, []store.ReadOutcome{tc.first, store.ReadHitLocal, store.ReadMiss, store.ReadHitLocal, store.ReadHitLocal,
+				store.ReadHitLocal, store.ReadMiss, store.ReadError}, log.outcomes())
 			assert.Equal(t, "k", log.got[0].Key, "without the prefix")
 			assert.False(t, log.got[0].Start.IsZero())
 			assert.NoError(t, log.got[0].Err)
 			assert.False(t, log.got[0].Uncounted)
 			assert.True(t, log.got[3].Uncounted)
 			assert.False(t, log.got[4].Uncounted, "LocalString counts as GetString does")
-			assert.ErrorIs(t, log.got[5].Err, store.ErrClosed)
+			assert.Equal(t, []string{"k", "absent"}, []string{log.got[5].Key, log.got[6].Key}, "GetMany reports each key")
+			assert.Equal(t, log.got[5].Start, log.got[6].Start)
+			assert.ErrorIs(t, log.got[7].Err, store.ErrClosed)
 		})
 	}
 }
