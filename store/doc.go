@@ -82,7 +82,23 @@
 //   - [Cache.Get] for a []byte of the caller's own, to modify or keep;
 //   - [Cache.Lookup] when the caller treats a stale value, or one that cost
 //     a round trip, differently: it also says where the value came from;
-//   - [Cache.GetMany] and [GetJSON] for several keys and for JSON values.
+//   - [Cache.GetMany] for several keys;
+//   - [GetValue] (with the cache's [Codec]) and [GetJSON] for typed values.
+//
+// # Typed values
+//
+// [GetValue] and [GetJSON] decode a stored value once per stored version
+// and share the result: every read that finds the same entry (in the
+// client-side cache or the embedded backend) gets the same decoded value,
+// as fast as [Cache.GetString] and without allocating, and a new version
+// (a write from any process, a delete, an expiry, an invalidation) is
+// decoded anew, so a decoded value is returned exactly as long as its entry
+// is. Callers must not modify shared values; types implementing [Cloner]
+// are cloned instead, and a negative [Config.DecodedSlots] turns sharing
+// off. [Config.Codec] chooses the encoding of [GetValue], [SetValue] and
+// the patterns module: JSON by default, MessagePack with the
+// codec/msgpack module, or any [Codec]. Values of a codec other than JSON
+// carry its name, so that another codec refuses them with [ErrDecode].
 //
 // [Cache.Uncounted] reads the same way without being counted, for layers
 // that keep statistics of their own (the middleware) and for bookkeeping

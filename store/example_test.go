@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/emgcache/emgcache/store"
@@ -45,6 +46,51 @@ func ExampleGetJSON() {
 	fmt.Println(p.Theme, p.WindowSecs, err)
 	// Output: dark 2 <nil>
 }
+
+// Reads of one stored version share one decoded value; a write is a new
+// version, decoded on its first read.
+func ExampleGetValue() {
+	ctx := context.Background()
+	cache, _ := store.Open(ctx, store.Config{})
+	defer cache.Close()
+
+	type report struct {
+		File  string    `json:"file"`
+		Peaks []float64 `json:"peaks"`
+	}
+	_ = store.SetValue(ctx, cache, "report:1", report{File: "a.c3d", Peaks: []float64{0.4, 0.7}}, time.Hour)
+	a, _ := store.GetValue[*report](ctx, cache, "report:1")
+	b, _ := store.GetValue[*report](ctx, cache, "report:1")
+	fmt.Println(a == b, a.Peaks) // shared: read it, never modify it
+
+	_ = store.SetValue(ctx, cache, "report:1", report{File: "a.c3d", Peaks: []float64{0.5}}, time.Hour)
+	c, _ := store.GetValue[*report](ctx, cache, "report:1")
+	fmt.Println(a == c, c.Peaks)
+	// Output:
+	// true [0.4 0.7]
+	// false [0.5]
+}
+
+// A type with a Clone method is handed out as a copy of the shared value,
+// which its caller may modify.
+func ExampleCloner() {
+	ctx := context.Background()
+	cache, _ := store.Open(ctx, store.Config{})
+	defer cache.Close()
+
+	_ = store.SetJSON(ctx, cache, "series:1", series{Points: []float64{1, 2, 3, 4}}, time.Hour)
+	s, _ := store.GetJSON[series](ctx, cache, "series:1")
+	s.Points[0] = 100
+	again, _ := store.GetJSON[series](ctx, cache, "series:1")
+	fmt.Println(again.Points)
+	// Output: [1 2 3 4]
+}
+
+type series struct {
+	Points []float64 `json:"points"`
+}
+
+func (s series) Clone() series { return series{Points: slices.Clone(s.Points)} }
 
 func ExampleCache_DeletePattern() {
 	ctx := context.Background()
