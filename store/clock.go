@@ -108,3 +108,10 @@ func tickCoarse() {
 
 // coarseNow is nowNanos as a time.Time, without a monotonic reading.
 func coarseNow() time.Time { return time.Unix(0, nowNanos()) }
+
+// Now returns the wall time as the reads served from process memory see
+// it: within about a millisecond while reads are frequent (more in a
+// process starved of CPU), and without reading the clock then. It is for
+// layers that check freshness or expiry on every read, as the store does;
+// not for measuring durations. The time has no monotonic reading.
+func Now() time.Time { return coarseNow() }

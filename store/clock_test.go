@@ -67,3 +67,14 @@ func waitCoarseStopped(t *testing.T) {
 		time.Sleep(coarseTick)
 	}
 }
+
+// Now is the coarse clock: never the time of a stopped goroutine.
+func TestNowIsTheCoarseClock(t *testing.T) {
+	waitCoarseStopped(t)
+	coarse.nanos.Store(time.Now().Add(-time.Hour).UnixNano())
+	before := time.Now().Add(-time.Millisecond)
+	if got := Now(); got.Before(before) {
+		t.Fatalf("Now() = %v, before %v", got, before)
+	}
+	waitCoarseStopped(t)
+}
