@@ -65,6 +65,10 @@ func newFramedCodec(c Codec) (*framedCodec, error) {
 	if c == nil || c == JSON {
 		return jsonFramed, nil
 	}
+	if f, ok := c.(*framedCodec); ok {
+		// Another Cache's Codec(): framed already.
+		return f, nil
+	}
 	name := c.Name()
 	if msg := codecNameProblem(name); msg != "" {
 		return nil, fmt.Errorf("%w: codec name %q %s", ErrInvalidConfig, name, msg)

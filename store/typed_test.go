@@ -308,6 +308,12 @@ func TestTypedCodecs(t *testing.T) {
 			assert.Equal(t, want, back)
 			assert.Error(t, c.Codec().Unmarshal([]byte(`{"n":3}`), &back))
 			assert.Equal(t, "gob", c.Codec().Name())
+
+			// Another Cache's Codec is framed once, not twice.
+			same := open(t, store.Config{Codec: c.Codec()})
+			b2, err := same.Codec().Marshal(want)
+			require.NoError(t, err)
+			assert.Equal(t, b, b2)
 		})
 	}
 }
