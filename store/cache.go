@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/emgcache/emgcache/internal/ratelog"
 )
 
 // NoExpiry is what TTL returns for a key that never expires.
@@ -58,7 +60,7 @@ type Cache struct {
 	stale  *memoryBackend
 	stats  counters
 	keys   *keyCache
-	flog   *failureLog // nil without Config.Logger
+	flog   *ratelog.Logger // nil without Config.Logger
 	typed  typedTier
 	closed atomic.Bool
 }
@@ -76,7 +78,7 @@ func Open(ctx context.Context, cfg Config) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix), flog: newFailureLog(cfg.Logger)}
+	c := &Cache{cfg: cfg, keys: newKeyCache(cfg.KeyPrefix), flog: ratelog.New(cfg.Logger, FailureLogInterval)}
 	if err := c.typed.init(cfg); err != nil {
 		return nil, err
 	}
@@ -315,7 +317,7 @@ func (c *Cache) wrapErr(op, full string, err error) error {
 	} else {
 		err = fmt.Errorf("%s: %w: %w", subject, ErrUnavailable, err)
 	}
-	c.flog.failed(op, err)
+	c.logFailure(op, err)
 	return err
 }
 
@@ -372,7 +374,7 @@ func (c *Cache) run(ctx context.Context, op, full string, bounded bool, fn func(
 		var err error
 		if done, err = n.breaker().allow(); err != nil {
 			c.stats.errors.Add(1)
-			c.flog.failed(op, err)
+			c.logFailure(op, err)
 			return err
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/emgcache/emgcache/internal/ratelog"
 )
 
 // FailureLogInterval is the least time between two records of failures of
@@ -14,23 +12,9 @@ import (
 // record each.
 const FailureLogInterval = time.Minute
 
-// failureLog writes the rate-limited records of Config.Logger; nil without
-// one.
-type failureLog struct{ rl *ratelog.Logger }
-
-func newFailureLog(log *slog.Logger) *failureLog {
-	rl := ratelog.New(log, FailureLogInterval)
-	if rl == nil {
-		return nil
-	}
-	return &failureLog{rl: rl}
-}
-
-// failed records that op failed with err, unless op was recorded less than
-// FailureLogInterval ago; the next record says how many were left out.
-func (l *failureLog) failed(op string, err error) {
-	if l == nil {
-		return
-	}
-	l.rl.Failed(context.Background(), slog.LevelWarn, op, "cache call failed", err)
+// logFailure records in Config.Logger that op failed with err, unless op
+// was recorded less than FailureLogInterval ago; the next record says how
+// many were left out. Without a Logger it does nothing.
+func (c *Cache) logFailure(op string, err error) {
+	c.flog.Failed(context.Background(), slog.LevelWarn, op, "cache call failed", err)
 }
