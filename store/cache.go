@@ -167,10 +167,12 @@ func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
 
 // Uncounted returns a reader of c whose reads are not counted in Stats'
 // hits and misses, so that those describe the reads of cached data that
-// callers asked for. It is for layers that keep statistics of their own
-// (the middleware counts its hits and misses) and for bookkeeping keys (a
-// lock being polled, a placeholder, a namespace's version). Failures still
-// count as errors. The reader is c itself: getting one allocates nothing.
+// callers asked for. It is for a layer's further reads of one request,
+// whose first read was counted (the middleware's read of the variant a
+// vary record points to, or its second look as a fill begins), and for
+// bookkeeping keys (a lock being polled, a placeholder, a namespace's
+// version). Failures still count as errors. The reader is c itself:
+// getting one allocates nothing.
 func (c *Cache) Uncounted() UncountedReader { return UncountedReader{c: c} }
 
 // UncountedReader reads a Cache without being counted in its Stats' hits

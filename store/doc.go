@@ -85,6 +85,15 @@
 //   - [Cache.GetMany] for several keys;
 //   - [GetValue] (with the cache's [Codec]) and [GetJSON] for typed values.
 //
+// [Cache.Uncounted] reads the same way without being counted, for a
+// layer's further reads of one request (the middleware counts a request's
+// first read, and not the variant a vary record points it to) and for
+// bookkeeping keys (a lock being polled), so that the hit rate describes
+// the reads of cached data that callers asked for. [Cache.LocalString] and
+// [Cache.LocalNamespaceVersion] answer from process memory alone, without a
+// context, or say [ErrNotLocal]: for a layer that sets up per-request state
+// (a budget) only when a read would have to wait.
+//
 // # Typed values
 //
 // [GetValue] and [GetJSON] decode a stored value once per stored version
@@ -99,14 +108,6 @@
 // the patterns module: JSON by default, MessagePack with the
 // codec/msgpack module, or any [Codec]. Values of a codec other than JSON
 // carry its name, so that another codec refuses them with [ErrDecode].
-//
-// [Cache.Uncounted] reads the same way without being counted, for layers
-// that keep statistics of their own (the middleware) and for bookkeeping
-// keys (a lock being polled), so that the hit rate describes the reads of
-// cached data that callers asked for. [Cache.LocalString] and
-// [Cache.LocalNamespaceVersion] answer from process memory alone, without a
-// context, or say [ErrNotLocal]: for a layer that sets up per-request state
-// (a budget) only when a read would have to wait.
 //
 // All methods of [Cache] are safe for concurrent use.
 package store

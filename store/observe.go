@@ -67,9 +67,9 @@ type ReadInfo struct {
 	Key     string
 	Outcome ReadOutcome
 	// Uncounted is set for a read of Uncounted, which Stats' hits and
-	// misses leave out: a layer with statistics of its own (the
-	// middleware), or a bookkeeping key (a lock, a placeholder, a
-	// namespace's version).
+	// misses leave out: a layer's further read of one request (the
+	// variant a vary record points to), or a bookkeeping key (a lock, a
+	// placeholder, a namespace's version).
 	Uncounted bool
 	// Err is the error the read returned for ReadError, nil otherwise.
 	Err error
