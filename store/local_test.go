@@ -137,10 +137,10 @@ func TestLocalStringFollowsOtherWritersIntegration(t *testing.T) {
 
 	_, err = srv.Do(ctx, "SET", "local:k", "v2")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+	waitFor(t, "the other writer's invalidation to reach the local copy", func() bool {
 		v, err := c.LocalString("k")
 		return err != nil || v != "v1"
-	}, time.Second, 5*time.Millisecond, "the other writer's value did not reach the local copy")
+	})
 	v, err = c.LocalString("k")
 	if err == nil {
 		assert.Equal(t, "v2", v)
