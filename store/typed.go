@@ -128,23 +128,20 @@ type decodedRef struct {
 
 func forgetDecoded(r decodedRef) { r.slot.CompareAndSwap(r.entry, nil) }
 
-// decodeShared returns s, the value stored under key, decoded by f into a
-// T: the value decoded before for this very string when the table has it.
-func decodeShared[T any](t *typedTier, f *framedCodec, key, s string) (T, error) {
+// shared returns the decoded value of s, the stored string, by f as a T:
+// the one made before for this very string when the table has it, else a
+// new one, not decoded yet. It returns nil when s is not to be shared.
+func shared[T any](t *typedTier, f *framedCodec, s string) *decoded[T] {
 	tb := t.slots()
 	if tb == nil || len(s) < minSharedBytes {
-		var v T
-		if err := decodeString(f, s, &v); err != nil {
-			return v, decodeError(key, err)
-		}
-		return v, nil
+		return nil
 	}
 	p := unsafe.StringData(s)
 	slot := tb.slot(p)
 	e := slot.Load()
 	if e.of(p, len(s), f) {
 		if d, ok := e.value.(*decoded[T]); ok {
-			return d.get(f, key, s)
+			return d
 		}
 	}
 	d := new(decoded[T])
@@ -157,21 +154,7 @@ func decodeShared[T any](t *typedTier, f *framedCodec, key, s string) (T, error)
 			d = cd
 		}
 	}
-	return d.get(f, key, s)
-}
-
-func (d *decoded[T]) get(f *framedCodec, key, s string) (T, error) {
-	if !d.done.Load() {
-		d.fill(f, s)
-	}
-	if d.err != nil {
-		var zero T
-		return zero, decodeError(key, d.err)
-	}
-	if d.clone != nil {
-		return d.clone(), nil
-	}
-	return d.v, nil
+	return d
 }
 
 // fill decodes s, once: readers that arrive meanwhile wait for it. A codec
@@ -262,7 +245,27 @@ func getDecoded[T any](ctx context.Context, c *Cache, f *framedCodec, key string
 	if h := hookAfterRead; h != nil {
 		h(key)
 	}
-	return decodeShared[T](&c.typed, f, key, s)
+	// The value is copied once, here: a T returned through each call
+	// would be copied at each (the cost of a hit on a large struct).
+	d := shared[T](&c.typed, f, s)
+	if d == nil {
+		var v T
+		if err := decodeString(f, s, &v); err != nil {
+			return v, decodeError(key, err)
+		}
+		return v, nil
+	}
+	if !d.done.Load() {
+		d.fill(f, s)
+	}
+	if d.err != nil {
+		var zero T
+		return zero, decodeError(key, d.err)
+	}
+	if d.clone != nil {
+		return d.clone(), nil
+	}
+	return d.v, nil
 }
 
 // Test hooks, set only by the package's tests, before the goroutines they
