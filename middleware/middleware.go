@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/emgcache/emgcache/internal/clock"
 	"github.com/emgcache/emgcache/internal/ratelog"
 	"github.com/emgcache/emgcache/middleware/internal/httpcache"
 	"github.com/emgcache/emgcache/store"
@@ -52,8 +53,8 @@ type ResponseCache struct {
 // its metrics and its shutdown. It panics like New.
 func NewResponseCache(cache *store.Cache, opts Options) *ResponseCache {
 	// The age of a stored response needs no more than a millisecond: the
-	// store's clock, which costs a hit no clock read.
-	return newResponseCache(cache, opts, store.Now)
+	// clock of the store's memory reads, which costs a hit no clock read.
+	return newResponseCache(cache, opts, clock.Now)
 }
 
 // Middleware is the former name of ResponseCache.

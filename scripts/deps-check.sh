@@ -16,7 +16,7 @@
 #   - emg/c3d uses the standard library only, and emg adds gonum's FFT and
 #     nothing else;
 #   - emgkey, the EMG key layout, imports only the standard library;
-#   - internal (the singleflight, the list and the rate-limited log that
+#   - internal (the singleflight, the list, the rate-limited log and the clock that
 #     store, patterns and middleware share) uses the standard library only,
 #     and its module requires nothing, so that it adds nothing to store's
 #     weight.

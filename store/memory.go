@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/emgcache/emgcache/internal/clock"
 )
 
 const (
@@ -113,7 +115,7 @@ func allocBytes(n int) int64 {
 }
 
 func newMemoryBackend(maxBytes int64, janitor bool) *memoryBackend {
-	m := &memoryBackend{seed: maphash.MakeSeed(), maxBytes: maxBytes, now: coarseNow}
+	m := &memoryBackend{seed: maphash.MakeSeed(), maxBytes: maxBytes, now: clock.Now}
 	for i := range m.shards {
 		m.shards[i].items = make(map[string]*memoryEntry)
 	}

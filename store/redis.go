@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/emgcache/emgcache/internal/clock"
 )
 
 // unlinkBatch is how many keys one pipelined UNLINK round trip removes.
@@ -172,7 +174,7 @@ func (b *redisBackend) local(key string) (value string, found bool, err error) {
 	if !b.cached.Load() {
 		return "", false, nil
 	}
-	ns := nowNanos()
+	ns := clock.Nanos()
 	v, found, err := b.caches.lookup(key, time.Unix(0, ns))
 	if !found || !b.nodes.of(key).live(ns) {
 		return "", false, nil

@@ -1,4 +1,4 @@
-package store
+package clock
 
 import (
 	"testing"
@@ -37,18 +37,18 @@ func TestWallNanosFollowsAStepOfTheWallClock(t *testing.T) {
 	}
 }
 
-// nowNanos never hands out the time its goroutine set before it stopped:
+// Nanos never hands out the time its goroutine set before it stopped:
 // a read while it is stopped reads the clock, and starts it again, and the
 // goroutine stops by itself once nobody reads.
-func TestNowNanosIsNeverStale(t *testing.T) {
+func TestNanosIsNeverStale(t *testing.T) {
 	for round := range 3 {
 		waitCoarseStopped(t)
 		coarse.nanos.Store(time.Now().Add(-time.Hour).UnixNano())
 		before := time.Now().UnixNano()
-		if got := nowNanos(); got < before-int64(time.Millisecond) {
-			t.Fatalf("round %d: nowNanos() = %d, the stopped clock's time; want about %d", round, got, before)
+		if got := Nanos(); got < before-int64(time.Millisecond) {
+			t.Fatalf("round %d: Nanos() = %d, the stopped clock's time; want about %d", round, got, before)
 		}
-		if got := nowNanos(); got < before-int64(time.Millisecond) {
+		if got := Nanos(); got < before-int64(time.Millisecond) {
 			t.Fatalf("round %d: the restarted clock says %d, before %d", round, got, before)
 		}
 	}

@@ -1,4 +1,8 @@
-package store
+// Package clock is the wall clock of the reads served from process memory:
+// the store's checks of expiry and liveness, and the middleware's age of a
+// response, read it on every hit, where time.Now would be a third of the
+// read.
+package clock
 
 import (
 	"sync/atomic"
@@ -11,7 +15,7 @@ import (
 // read. wallNanos reads the monotonic clock alone and adds it to a wall
 // time taken at a base, which it takes again every clockResync, so that a
 // step of the wall clock (a correction by NTP) is followed within that.
-// nowNanos, for the reads themselves, is coarser still: it loads a time a
+// Nanos, for the reads themselves, is coarser still: it loads a time a
 // goroutine sets every millisecond while reads are frequent.
 
 // clockResync is how often wallNanos reads the wall clock itself.
@@ -70,11 +74,12 @@ var coarse struct {
 	used atomic.Bool
 }
 
-// nowNanos is the current wall time in Unix nanoseconds, within about a
-// coarseTick (more when the process is starved of CPU, as every clock of a
-// starved process is late): for expiry and liveness checks, not for
-// measuring.
-func nowNanos() int64 {
+// Nanos returns the current wall time in Unix nanoseconds, within about a
+// millisecond while it is read often (more when the process is starved of
+// CPU, as every clock of a starved process is late), without reading the
+// clock then: for expiry, freshness and liveness checks on every read, not
+// for measuring durations.
+func Nanos() int64 {
 	if !coarse.used.Load() {
 		coarse.used.Store(true)
 	}
@@ -106,12 +111,5 @@ func tickCoarse() {
 	coarse.starting.Store(false)
 }
 
-// coarseNow is nowNanos as a time.Time, without a monotonic reading.
-func coarseNow() time.Time { return time.Unix(0, nowNanos()) }
-
-// Now returns the wall time as the reads served from process memory see
-// it: within about a millisecond while reads are frequent (more in a
-// process starved of CPU), and without reading the clock then. It is for
-// layers that check freshness or expiry on every read, as the store does;
-// not for measuring durations. The time has no monotonic reading.
-func Now() time.Time { return coarseNow() }
+// Now is Nanos as a time.Time, without a monotonic reading.
+func Now() time.Time { return time.Unix(0, Nanos()) }
