@@ -12,10 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/emgcache/emgcache/examples/internal/recordstore"
-	"github.com/emgcache/emgcache/patterns"
-	"github.com/emgcache/emgcache/store"
 )
 
 // fastWriter is a ResponseWriter with net/http's fast paths, recording
@@ -107,18 +103,8 @@ func TestLogBufferWritesOutOnClose(t *testing.T) {
 // The analysis route is routed in front of gorilla/mux; its requests are
 // logged like every other, with the route's template and the file hash.
 func TestAccessLogNamesTheAnalysisRoute(t *testing.T) {
-	repo, err := recordstore.Open(t.Context(), ":memory:")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = repo.Close() })
-	cache, err := store.Open(t.Context(), store.Config{})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cache.Close() })
-	p := patterns.New(cache, patterns.Options{})
-	t.Cleanup(func() { _ = p.Close() })
 	var out bytes.Buffer
-	log := newLogger(&out, config{logFormat: "json", logLevel: slog.LevelInfo})
-	s := &server{repo: repo, cache: cache, patterns: p, readers: readers(), log: log, cacheLog: newCacheErrorLog(log)}
-	s.analysisCache = newAnalysisCache(cache, s.cacheLog, nil)
+	s := newTestServer(t, newLogger(&out, config{logFormat: "json", logLevel: slog.LevelInfo}))
 	const hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	for _, tt := range []struct{ method, path, route string }{
 		{http.MethodGet, "/api/emg/analysis/" + hash, analysisRoute},

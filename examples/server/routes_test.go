@@ -20,6 +20,13 @@ import (
 // and the embedded cache.
 func newTestHandler(t *testing.T) http.Handler {
 	t.Helper()
+	return newTestServer(t, slog.New(slog.DiscardHandler)).routes()
+}
+
+// newTestServer returns the server over an in-memory database and the
+// embedded cache, logging to log.
+func newTestServer(t *testing.T, log *slog.Logger) *server {
+	t.Helper()
 	repo, err := recordstore.Open(t.Context(), ":memory:")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = repo.Close() })
@@ -28,13 +35,12 @@ func newTestHandler(t *testing.T) http.Handler {
 	t.Cleanup(func() { _ = cache.Close() })
 	p := patterns.New(cache, patterns.Options{})
 	t.Cleanup(func() { _ = p.Close() })
-	log := slog.New(slog.DiscardHandler)
 	s := &server{
 		repo: repo, cache: cache, patterns: p, readers: readers(), log: log,
 		cacheLog: newCacheErrorLog(log), maxUpload: 1 << 20, adminToken: "routes-test-token",
 	}
 	s.analysisCache = newAnalysisCache(cache, s.cacheLog, nil)
-	return s.routes()
+	return s
 }
 
 func serveOnce(t *testing.T, h http.Handler, method, target string) (*http.Response, []byte) {

@@ -85,51 +85,83 @@ func TestRunInProcess(t *testing.T) {
 	redis := storetest.NewServer(t)
 	require.NoError(t, redis.Kill())
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", ":memory:", "-log-format", "json"},
-			envOf(map[string]string{"REDIS_URL": redis.URL(), envAdminToken: "in-process"}), out)
-	}()
-	addr := waitListening(t, out, done)
+	p := startRun(t, map[string]string{"REDIS_URL": redis.URL(), envAdminToken: "in-process"})
+	assert.Equal(t, http.StatusServiceUnavailable, p.get(t, "/api/cache/health").StatusCode)
+	hash := p.uploadSample(t)
+	assert.Equal(t, http.StatusOK, p.get(t, "/api/emg/files/"+hash).StatusCode)
+	assert.Equal(t, http.StatusOK, p.get(t, "/api/emg/analysis/"+hash).StatusCode)
 
-	transport := &http.Transport{}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: waitLimit}
-	get := func(path string) *http.Response {
-		resp, err := client.Get("http://" + addr + path)
-		require.NoError(t, err)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
-	}
-	assert.Equal(t, http.StatusServiceUnavailable, get("/api/cache/health").StatusCode)
-
-	sample, err := os.ReadFile("testdata/sample_emg.csv")
-	require.NoError(t, err)
-	resp, err := client.Post("http://"+addr+"/api/emg/files?sample_rate=2000", "text/csv", bytes.NewReader(sample))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	hash := sha256Hex(sample)
-	assert.Equal(t, http.StatusOK, get("/api/emg/files/"+hash).StatusCode)
-	assert.Equal(t, http.StatusOK, get("/api/emg/analysis/"+hash).StatusCode)
-
-	transport.CloseIdleConnections()
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(waitLimit):
-		t.Fatalf("run still running %v after its context ended", waitLimit)
-	}
-	logs := out.String()
+	logs := p.stop(t)
 	assert.Contains(t, logs, `"msg":"cache unavailable at start; serving from the database until it answers"`)
 	assert.Contains(t, logs, `"msg":"shutting down"`)
 	assert.Contains(t, logs, `"msg":"stopped"`)
 	assert.NotContains(t, logs, "in-process", "the admin token is not logged")
+}
+
+// inProcess is the program run in this process by startRun, and a client
+// of it.
+type inProcess struct {
+	addr      string
+	transport *http.Transport
+	client    *http.Client
+	out       *syncBuffer
+	cancel    context.CancelFunc
+	done      <-chan error
+}
+
+// startRun runs the program in this process on a free port, with an
+// in-memory database, JSON logs and the environment env, and waits for it
+// to listen.
+func startRun(t *testing.T, env map[string]string) *inProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", ":memory:", "-log-format", "json"}, envOf(env), out)
+	}()
+	p := &inProcess{addr: waitListening(t, out, done), transport: &http.Transport{}, out: out, cancel: cancel, done: done}
+	t.Cleanup(p.transport.CloseIdleConnections)
+	p.client = &http.Client{Transport: p.transport, Timeout: waitLimit}
+	return p
+}
+
+// get sends a GET of path and returns the response, its body read.
+func (p *inProcess) get(t *testing.T, path string) *http.Response {
+	t.Helper()
+	resp, err := p.client.Get("http://" + p.addr + path)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// uploadSample uploads the shipped sample and returns its file hash.
+func (p *inProcess) uploadSample(t *testing.T) string {
+	t.Helper()
+	sample, err := os.ReadFile(sampleFile)
+	require.NoError(t, err)
+	resp, err := p.client.Post("http://"+p.addr+"/api/emg/files?sample_rate=2000", "text/csv", bytes.NewReader(sample))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	return sha256Hex(sample)
+}
+
+// stop ends the program's context, requires it to return nil in time, and
+// returns all it wrote.
+func (p *inProcess) stop(t *testing.T) string {
+	t.Helper()
+	p.transport.CloseIdleConnections()
+	p.cancel()
+	select {
+	case err := <-p.done:
+		require.NoError(t, err)
+	case <-time.After(waitLimit):
+		t.Fatalf("run still running %v after its context ended", waitLimit)
+	}
+	return p.out.String()
 }
 
 // waitListening waits for run to log its address.

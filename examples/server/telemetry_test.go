@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,53 +70,24 @@ func spansIn(t *testing.T, out string) []span {
 }
 
 func TestRunWithTelemetry(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", ":memory:", "-log-format", "json"},
-			envOf(map[string]string{envAdminToken: "in-process", envOtel: "stdout"}), out)
-	}()
-	addr := waitListening(t, out, done)
-	transport := &http.Transport{}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: waitLimit}
-
-	sample, err := os.ReadFile("testdata/sample_emg.csv")
-	require.NoError(t, err)
-	resp, err := client.Post("http://"+addr+"/api/emg/files?sample_rate=2000", "text/csv", bytes.NewReader(sample))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	hash := sha256Hex(sample)
+	p := startRun(t, map[string]string{envAdminToken: "in-process", envOtel: "stdout"})
+	hash := p.uploadSample(t)
 	var statuses []string
 	for range 2 {
-		resp, err := client.Get("http://" + addr + "/api/emg/analysis/" + hash)
-		require.NoError(t, err)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		resp := p.get(t, "/api/emg/analysis/"+hash)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		statuses = append(statuses, resp.Header.Get("Cache-Status"))
 	}
-	resp, err = client.Get("http://" + addr + metricsPath)
+	resp, err := p.client.Get("http://" + p.addr + metricsPath)
 	require.NoError(t, err)
-	metrics, _ := io.ReadAll(resp.Body)
+	metrics, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	require.NoError(t, err)
 	assert.Contains(t, string(metrics), `emgcache_http_duration_seconds_count{emgcache_http_fwd="uri-miss",emgcache_http_outcome="miss",emgcache_route="analysis"`)
 	assert.Contains(t, string(metrics), `emgcache_read_duration_seconds_count{`)
 
-	transport.CloseIdleConnections()
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(waitLimit):
-		t.Fatalf("run still running %v after its context ended", waitLimit)
-	}
-
 	// Shutdown flushed every span.
-	spans := spansIn(t, out.String())
+	spans := spansIn(t, p.stop(t))
 	byID := map[string]span{}
 	var caches []span
 	for _, s := range spans {
