@@ -49,11 +49,12 @@ func (p *Layer) loadFailed(ctx context.Context, key string, err error) {
 // called from many goroutines at once and should return quickly.
 type Hooks struct {
 	// Load is called as a loader is about to run: for a miss of Aside, a
-	// refresh-ahead reload in the background, or an item of Warm. The context it returns is
-	// the loader's (a span's, so that what the loader does nests in it),
-	// and done is called once the loader has returned (or panicked, with
-	// a non-nil error), with what it returned: nil, an error matching
-	// ErrNotFound for "the origin has none", or its failure.
+	// refresh-ahead reload in the background, or an item of Warm. The
+	// context it returns is the loader's (a span's, so that what the
+	// loader does nests in it), and done is called once the loader has
+	// returned (or panicked, with a non-nil error), with what it returned:
+	// nil, an error matching ErrNotFound for "the origin has none", or its
+	// failure.
 	Load func(ctx context.Context, info LoadInfo) (loadCtx context.Context, done func(err error))
 
 	// Joined is called when an Aside call that missed did not run the
