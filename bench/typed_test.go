@@ -59,21 +59,9 @@ func (c *clients) typedReaders(ts typedStores, key, mpKey, gcKey string) []jsonR
 		}},
 		{"store-GetValue-msgpack", getValue(ts.msgpack, mpKey)},
 		{"store-GetValue-msgpack-decode-each-read", getValue(ts.msgpackEach, mpKey)},
-		{"rueidis-DoCache+json", func(ctx context.Context) (a Analysis, err error) {
-			err = c.rueidis.DoCache(ctx, c.rueidis.B().Get().Key(full).Cache(), localTTL).DecodeJSON(&a)
-			return a, err
-		}},
-		{"go-redis-GET+json", func(ctx context.Context) (a Analysis, err error) {
-			b, err := c.goredis.Get(ctx, full).Bytes()
-			if err == nil {
-				err = json.Unmarshal(b, &a)
-			}
-			return a, err
-		}},
-		{"go-redis-cache-TinyLFU-msgpack", func(ctx context.Context) (a Analysis, err error) {
-			err = c.gocache.Get(ctx, keyPrefix+gcKey, &a)
-			return a, err
-		}},
+		c.rueidisJSON(key),
+		c.goredisJSON(key),
+		c.gocacheMsgpack(gcKey),
 	}
 }
 
@@ -106,10 +94,7 @@ func BenchmarkTypedHit(b *testing.B) {
 	}
 	c.setTyped(b, ts, a, "typed:json", "typed:msgpack", "typed:gocache")
 	for _, r := range c.typedReaders(ts, "typed:json", "typed:msgpack", "typed:gocache") {
-		runRead(b, "value=sample-4ch-2s", reader{r.name, func(ctx context.Context) ([]byte, error) {
-			_, err := r.get(ctx)
-			return nil, err
-		}}, int64(len(encoded)))
+		runRead(b, "value=sample-4ch-2s", r.timed(), int64(len(encoded)))
 	}
 }
 
