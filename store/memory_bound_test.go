@@ -35,7 +35,7 @@ func TestMemoryBoundHoldsForTheProcess(t *testing.T) {
 		minValue, maxVal int
 	}{
 		// Small entries, where the per-entry overhead dominates: about
-		// 70,000 of them fit (9,000 under the race detector, which makes
+		// 70,000 of them fit (17,000 under the race detector, which makes
 		// each write slower by far).
 		{"100 B values", smallBound, 100, 100},
 		// About 15,000 of them fit.
@@ -109,8 +109,11 @@ func TestMemoryBoundHoldsForTheProcess(t *testing.T) {
 }
 
 // smallBound keeps the fill of small entries to seconds under the race
-// detector.
-var smallBound int64 = map[bool]int64{false: 16 << 20, true: 2 << 20}[raceEnabled]
+// detector. Under it the bound is 4 MiB, not less: the fixed allowance of
+// the check is 1 MiB, and what other tests of the binary leave to collect
+// moved the runtime's peak by about that much at a 2 MiB bound on a loaded
+// machine.
+var smallBound int64 = map[bool]int64{false: 16 << 20, true: 4 << 20}[raceEnabled]
 
 // envMemoryBound, set to a number of bytes, replaces the bounds of
 // TestMemoryBoundHoldsForTheProcess, to measure the default of 256 MiB:
