@@ -2,7 +2,6 @@ package patterns
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,9 +44,13 @@ func (p *Layer) BatchGet(ctx context.Context, keys []string) []BatchResult[[]byt
 	return out
 }
 
-// BatchGetJSON is BatchGet that decodes each value into a T. A value that
-// does not decode fails its own key with store.ErrDecode.
-func BatchGetJSON[T any](ctx context.Context, p *Layer, keys []string) []BatchResult[T] {
+// BatchGetValues is BatchGet that decodes each value into a T with the
+// cache's codec (store.Config.Codec, JSON by default), the codec Aside and
+// BatchSetValues write with. A value that does not decode, or that another
+// codec wrote, fails its own key with store.ErrDecode. Unlike Aside's
+// hits, each value is decoded for this call: the caller owns it.
+func BatchGetValues[T any](ctx context.Context, p *Layer, keys []string) []BatchResult[T] {
+	codec := p.cache.Codec()
 	raw := p.BatchGet(ctx, keys)
 	out := make([]BatchResult[T], len(raw))
 	for i, r := range raw {
@@ -55,7 +58,7 @@ func BatchGetJSON[T any](ctx context.Context, p *Layer, keys []string) []BatchRe
 		if r.Err != nil {
 			continue
 		}
-		if err := json.Unmarshal(r.Value, &out[i].Value); err != nil {
+		if err := codec.Unmarshal(r.Value, &out[i].Value); err != nil {
 			var zero T
 			out[i].Value = zero
 			out[i].Err = fmt.Errorf("%w: key %q: %w", store.ErrDecode, r.Key, err)
@@ -77,13 +80,16 @@ func (p *Layer) BatchSet(ctx context.Context, items map[string][]byte, ttl time.
 	return p.setBatch(ctx, batch, len(items), nil)
 }
 
-// BatchSetJSON is BatchSet for values encoded as JSON. A value that cannot
-// be encoded fails its own key.
-func BatchSetJSON[T any](ctx context.Context, p *Layer, items map[string]T, ttl time.Duration) error {
+// BatchSetValues is BatchSet for values encoded with the cache's codec
+// (store.Config.Codec, JSON by default), so that BatchGetValues, Aside and
+// store.GetValue read them. A value that cannot be encoded fails its own
+// key.
+func BatchSetValues[T any](ctx context.Context, p *Layer, items map[string]T, ttl time.Duration) error {
+	codec := p.cache.Codec()
 	batch := make([]store.Item, 0, len(items))
 	var failed map[string]error
 	for k, v := range items {
-		b, err := json.Marshal(v)
+		b, err := codec.Marshal(v)
 		if err != nil {
 			if failed == nil {
 				failed = make(map[string]error)

@@ -47,12 +47,12 @@ func TestBatch(t *testing.T) {
 			assert.NoError(t, p.BatchSet(ctx, nil, time.Hour))
 		}},
 		{"JSON both ways, a bad value fails its own key", func(t *testing.T, p *patterns.Layer) {
-			require.NoError(t, patterns.BatchSetJSON(ctx, p, map[string]analysis{
+			require.NoError(t, patterns.BatchSetValues(ctx, p, map[string]analysis{
 				"a": {RMS: 1, Channels: []string{"x"}},
 				"b": {RMS: 2},
 			}, time.Hour))
 			require.NoError(t, p.Cache().Set(ctx, "bad", []byte("{"), time.Hour))
-			res := patterns.BatchGetJSON[analysis](ctx, p, []string{"a", "bad", "b", "none"})
+			res := patterns.BatchGetValues[analysis](ctx, p, []string{"a", "bad", "b", "none"})
 			assert.Equal(t, analysis{RMS: 1, Channels: []string{"x"}}, res[0].Value)
 			assert.NoError(t, res[0].Err)
 			assert.ErrorIs(t, res[1].Err, store.ErrDecode)
@@ -78,7 +78,7 @@ func TestBatch(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "small", string(v))
 
-			err = patterns.BatchSetJSON(ctx, p, map[string]float64{"inf": math.Inf(1), "one": 1}, time.Hour)
+			err = patterns.BatchSetValues(ctx, p, map[string]float64{"inf": math.Inf(1), "one": 1}, time.Hour)
 			require.ErrorAs(t, err, &be)
 			assert.Len(t, be.Failed, 1)
 			assert.Contains(t, be.Failed["inf"].Error(), `encode "inf"`)

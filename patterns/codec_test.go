@@ -68,6 +68,37 @@ func TestAsideWithCodec(t *testing.T) {
 	}
 }
 
+// TestBatchValuesWithCodec: the batch reads and writes use the cache's
+// codec, so they read what Aside wrote and Aside reads what they wrote.
+func TestBatchValuesWithCodec(t *testing.T) {
+	ctx := context.Background()
+	want := analysis{RMS: 0.5, Channels: []string{"biceps"}}
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			c := b.open(t, store.Config{Codec: gobCodec{}})
+			p := newPatterns(t, c, patterns.Options{})
+			var calls atomic.Int32
+			_, err := patterns.Aside(ctx, p, "aside", time.Hour, countingLoader(&calls, want, nil))
+			require.NoError(t, err)
+			require.NoError(t, patterns.BatchSetValues(ctx, p, map[string]analysis{"batch": want}, time.Hour))
+			require.NoError(t, store.SetJSON(ctx, c, "json", want, time.Hour))
+
+			res := patterns.BatchGetValues[analysis](ctx, p, []string{"aside", "batch", "json"})
+			require.Len(t, res, 3)
+			for _, r := range res[:2] {
+				require.NoError(t, r.Err, r.Key)
+				assert.Equal(t, want, r.Value, r.Key)
+			}
+			assert.ErrorIs(t, res[2].Err, store.ErrDecode, "JSON is not the cache's codec")
+
+			got, err := patterns.Aside(ctx, p, "batch", time.Hour, countingLoader(&calls, analysis{}, nil))
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Equal(t, int32(1), calls.Load(), "Aside read the batch's value instead of loading")
+		})
+	}
+}
+
 // TestAsideHitsShare: hits on one stored version share the decoded value;
 // a write makes the next hit decode the new one.
 func TestAsideHitsShare(t *testing.T) {

@@ -52,7 +52,7 @@
 // # Batches
 //
 // [Layer.BatchGet] and [Layer.BatchSet] (and their JSON twins
-// [BatchGetJSON] and [BatchSetJSON]) cost one round trip per Redis node
+// [BatchGetValues] and [BatchSetValues]) cost one round trip per Redis node
 // however many keys they carry; keys held in the client-side cache cost
 // none. Failures are per key: a [BatchResult] each for reads, a [BatchError]
 // naming the keys not stored for writes.

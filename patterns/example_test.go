@@ -135,7 +135,7 @@ func ExampleLayer_BatchSet() {
 	// fits
 }
 
-func ExampleBatchGetJSON() {
+func ExampleBatchGetValues() {
 	ctx := context.Background()
 	cache, _ := store.Open(ctx, store.Config{})
 	defer cache.Close()
@@ -145,8 +145,8 @@ func ExampleBatchGetJSON() {
 	type prefs struct {
 		Theme string `json:"theme"`
 	}
-	_ = patterns.BatchSetJSON(ctx, p, map[string]prefs{"alice": {"dark"}, "bob": {"light"}}, 24*time.Hour)
-	for _, r := range patterns.BatchGetJSON[prefs](ctx, p, []string{"alice", "bob"}) {
+	_ = patterns.BatchSetValues(ctx, p, map[string]prefs{"alice": {"dark"}, "bob": {"light"}}, 24*time.Hour)
+	for _, r := range patterns.BatchGetValues[prefs](ctx, p, []string{"alice", "bob"}) {
 		fmt.Println(r.Key, r.Value.Theme, r.Err)
 	}
 	// Output:
