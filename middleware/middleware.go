@@ -57,18 +57,6 @@ func NewResponseCache(cache *store.Cache, opts Options) *ResponseCache {
 	return newResponseCache(cache, opts, clock.Now)
 }
 
-// Middleware is the former name of ResponseCache.
-//
-// Deprecated: use ResponseCache.
-type Middleware = ResponseCache
-
-// NewMiddleware is the former name of NewResponseCache.
-//
-// Deprecated: use NewResponseCache.
-func NewMiddleware(cache *store.Cache, opts Options) *ResponseCache {
-	return NewResponseCache(cache, opts)
-}
-
 func newResponseCache(cache *store.Cache, opts Options, now func() time.Time) *ResponseCache {
 	m := &ResponseCache{cache: cache, cfg: newConfig(cache, opts), now: now, keys: newKeyMemo(), entries: newEntryMemo()}
 	if m.flog = ratelog.New(opts.Logger, store.FailureLogInterval); m.flog != nil {
