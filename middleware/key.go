@@ -122,38 +122,28 @@ func appendGroup(dst []byte, prefix, v string) ([]byte, bool) {
 	return append(dst, ':'), true
 }
 
+// groupFor appends the group of v (appendGroup) to dst and returns it with
+// the namespace whose version is in every key of v, or false for "". Both
+// hold v as keys do, so a value that is not plain is hashed once for the
+// two.
+func (c *config) groupFor(dst []byte, v string) (group []byte, ns string, ok bool) {
+	group, ok = appendGroup(dst, c.keyPrefix, v)
+	if !ok {
+		return dst, "", false
+	}
+	return group, c.nsPrefix + string(group[len(dst)+len(c.keyPrefix):len(group)-1]), true
+}
+
 // namespaceFor returns the namespace whose version is in every key of a
 // KeyFunc value, or false for "".
 func (c *config) namespaceFor(v string) (string, bool) {
-	b, ok := appendValue([]byte(c.nsPrefix), v)
-	if !ok {
-		return "", false
-	}
-	return string(b), true
-}
-
-// keyFor returns the base key of r for the KeyFunc value v, whose
-// namespace ns has the version version, or false when v is "" or r's query
-// cannot be normalised (a bad escape, a ';' separator, too many
-// parameters): net/url would drop parts of such a query, and a key must
-// never merge two requests a handler may tell apart. host, when not "",
-// replaces the request's Host (Options.CanonicalHost).
-func keyFor(r *http.Request, prefix, v, ns, version string, keyHeaders []string, host string) (requestKey, bool) {
-	var stack [512]byte
-	base, ok := appendBaseInput(stack[:0], r, keyHeaders, host)
-	if !ok {
-		return requestKey{}, false
-	}
 	var gb [maxGroup]byte
-	group, ok := appendGroup(gb[:0], prefix, v)
-	if !ok {
-		return requestKey{}, false
-	}
-	return keyFromBaseInput(group, ns, version, base), true
+	_, ns, ok := c.groupFor(gb[:0], v)
+	return ns, ok
 }
 
-// keyFromBaseInput is keyFor from the request's group (appendGroup) and
-// base input (appendBaseInput).
+// keyFromBaseInput returns the base key of a request from its group
+// (appendGroup) and base input (appendBaseInput).
 func keyFromBaseInput(group []byte, ns, version string, base []byte) requestKey {
 	var stack [512]byte
 	d := sum(append(appendField(stack[:0], version), base...))

@@ -13,6 +13,26 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// keyFor returns the base key of r for the KeyFunc value v, whose
+// namespace ns has the version version, or false when v is "" or r's query
+// cannot be normalised (a bad escape, a ';' separator, too many
+// parameters): net/url would drop parts of such a query, and a key must
+// never merge two requests a handler may tell apart. host, when not "",
+// replaces the request's Host (Options.CanonicalHost).
+func keyFor(r *http.Request, prefix, v, ns, version string, keyHeaders []string, host string) (requestKey, bool) {
+	var stack [512]byte
+	base, ok := appendBaseInput(stack[:0], r, keyHeaders, host)
+	if !ok {
+		return requestKey{}, false
+	}
+	var gb [maxGroup]byte
+	group, ok := appendGroup(gb[:0], prefix, v)
+	if !ok {
+		return requestKey{}, false
+	}
+	return keyFromBaseInput(group, ns, version, base), true
+}
+
 const testHash = "0123456789abcdef0123456789abcdef"
 
 // keyedHeader is keyed through Options.KeyHeaders, variedHeader through a

@@ -295,13 +295,8 @@ func (m *ResponseCache) key(cb *requestBudget) (k requestKey, storeUp, ok bool) 
 	var ns string
 	if memo != nil {
 		ns = memo.key.ns
-	} else {
-		group = append(gb[:0], m.cfg.keyPrefix...)
-		if group, ok = appendValue(group, v); !ok {
-			return requestKey{}, false, false
-		}
-		ns = m.cfg.nsPrefix + string(group[len(m.cfg.keyPrefix):])
-		group = append(group, ':')
+	} else if group, ns, ok = m.cfg.groupFor(gb[:0], v); !ok {
+		return requestKey{}, false, false
 	}
 	version, err := m.cache.LocalNamespaceVersion(ns)
 	if errors.Is(err, store.ErrNotLocal) {
