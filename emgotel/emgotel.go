@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -73,27 +74,37 @@ func New(opts ...Option) *Instrumentation {
 	c := newConfig(opts)
 	meter := c.mp.Meter(ScopeName)
 	in := &Instrumentation{tracer: c.tp.Tracer(ScopeName), keys: c.keys}
+	in.readDur = histogram(meter, "emgcache.read.duration",
+		"Duration of reads of the cache, by outcome.", readBuckets)
+	in.loadDur = histogram(meter, "emgcache.load.duration",
+		"Duration of the loader runs of cache-aside misses and refreshes.", slowBuckets)
 	var err error
-	if in.readDur, err = meter.Float64Histogram("emgcache.read.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of reads of the cache, by outcome."),
-		metric.WithExplicitBucketBoundaries(readBuckets...)); err != nil {
-		otel.Handle(err)
-	}
-	if in.loadDur, err = meter.Float64Histogram("emgcache.load.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of the loader runs of cache-aside misses and refreshes."),
-		metric.WithExplicitBucketBoundaries(slowBuckets...)); err != nil {
-		otel.Handle(err)
-	}
 	if in.coalesced, err = meter.Int64Counter("emgcache.load.coalesced", metric.WithUnit("{call}"),
 		metric.WithDescription("Cache-aside calls served by a load another call of the process ran.")); err != nil {
 		otel.Handle(err)
+		if in.coalesced == nil {
+			in.coalesced = noop.Int64Counter{}
+		}
 	}
-	if in.httpDur, err = meter.Float64Histogram("emgcache.http.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of the requests through the response cache, by outcome."),
-		metric.WithExplicitBucketBoundaries(slowBuckets...)); err != nil {
-		otel.Handle(err)
-	}
+	in.httpDur = histogram(meter, "emgcache.http.duration",
+		"Duration of the requests through the response cache, by outcome.", slowBuckets)
 	return in
+}
+
+// histogram creates a duration histogram in seconds with the bucket
+// boundaries buckets. An error goes to otel.Handle; the instrument the
+// provider returned with it is kept, and a nil one is replaced by a no-op,
+// so that recording never panics.
+func histogram(meter metric.Meter, name, desc string, buckets []float64) metric.Float64Histogram {
+	h, err := meter.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc),
+		metric.WithExplicitBucketBoundaries(buckets...))
+	if err != nil {
+		otel.Handle(err)
+		if h == nil {
+			return noop.Float64Histogram{}
+		}
+	}
+	return h
 }
 
 // StoreHooks returns the hooks for a store.Cache opened with cfg: set them
