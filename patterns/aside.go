@@ -128,21 +128,24 @@ func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, 
 		o.apply(&cfg)
 	}
 	ctx = p.withBudget(ctx)
+	// A hit shares the value decoded when its stored version was first
+	// read: it neither copies the bytes nor decodes them.
+	v, err := store.GetValue[T](ctx, p.cache, key)
+	if err == nil {
+		if cfg.refresh && p.refresh.due(key, time.Now(), p.opts.LockTTL) {
+			p.startRefresh(ctx, key, ttl, cfg, encoder(p, key, loader, true))
+		}
+		return v, nil
+	}
+	// Made past the hit, which needs neither: valid escapes into the load,
+	// so making it costs an allocation.
 	var zero T
 	codec := p.cache.Codec()
 	valid := func(b []byte) bool {
 		var v T
 		return codec.Unmarshal(b, &v) == nil
 	}
-	// A hit shares the value decoded when its stored version was first
-	// read: it neither copies the bytes nor decodes them.
-	v, err := store.GetValue[T](ctx, p.cache, key)
 	switch {
-	case err == nil:
-		if cfg.refresh && p.refresh.due(key, time.Now(), p.opts.LockTTL) {
-			p.startRefresh(ctx, key, ttl, cfg, encoder(p, key, loader, true))
-		}
-		return v, nil
 	case errors.Is(err, store.ErrDecode):
 		// Rare enough to afford a second read, usually from process memory:
 		// the key is cached as absent, is being loaded (a placeholder), or
