@@ -124,8 +124,15 @@ func (c *asideConfig) window(ttl time.Duration) time.Duration {
 // there.
 func Aside[T any](ctx context.Context, p *Layer, key string, ttl time.Duration, loader func(ctx context.Context) (T, error), opts ...AsideOption) (T, error) {
 	var cfg asideConfig
-	for _, o := range opts {
-		o.apply(&cfg)
+	if len(opts) > 0 {
+		// The options get a copy: handed to an interface's method, cfg
+		// itself would escape, and a call without options would pay an
+		// allocation for it.
+		c := new(asideConfig)
+		for _, o := range opts {
+			o.apply(c)
+		}
+		cfg = *c
 	}
 	ctx = p.withBudget(ctx)
 	// A hit shares the value decoded when its stored version was first
