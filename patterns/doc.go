@@ -51,7 +51,7 @@
 //
 // # Batches
 //
-// [Layer.BatchGet] and [Layer.BatchSet] (and their JSON twins
+// [Layer.BatchGet] and [Layer.BatchSet] (and their typed twins
 // [BatchGetValues] and [BatchSetValues]) cost one round trip per Redis node
 // however many keys they carry; keys held in the client-side cache cost
 // none. Failures are per key: a [BatchResult] each for reads, a [BatchError]

@@ -6,8 +6,9 @@ import (
 	"github.com/emgcache/emgcache/internal/flight"
 )
 
-// flightResult is what a load produced: the value as JSON in raw, or, when
-// it could not be encoded, the value itself in val; or an error.
+// flightResult is what a load produced: the value encoded with the cache's
+// codec in raw, or, when it could not be encoded, the value itself in val;
+// or an error.
 //
 // The loads of one key share a flight.Group's call, not an
 // x/sync/singleflight one, for what a server needs: the load runs under a
