@@ -212,14 +212,8 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 	if counted && rand.Uint32()&latencySampleMask == 0 {
 		start = time.Now()
 	}
-	if c.rb == nil {
-		v, local, err := c.be.get(ctx, full)
-		return c.finishGet(ctx, full, v, local, err, start, counted)
-	}
-	// A value the client-side cache holds is current whatever any breaker
-	// says: its connection is alive and Redis tracks the key for it.
-	if v, found, err := c.rb.local(full); found {
-		return c.finishGet(ctx, full, v, true, err, start, counted)
+	if v, src, ok, err := c.fromMemory(ctx, full, start, counted); ok {
+		return v, src, err
 	}
 	if ctx.Err() != nil {
 		return c.finishGet(ctx, full, "", false, callerOwns(ctx, ctx.Err()), start, counted)
@@ -242,6 +236,27 @@ func (c *Cache) read(ctx context.Context, key string, counted bool) (string, Sou
 	v, local, err := c.getRemote(ctx, n, full)
 	done(err)
 	return c.finishGet(ctx, full, v, local, err, start, counted)
+}
+
+// fromMemory is the part of read that process memory answers, for the key
+// full (with the prefix): ok is false when the answer takes a round trip.
+// The Local reads share it with read, so that a hit is the same hit, counted
+// the same way, whichever of them served it.
+func (c *Cache) fromMemory(ctx context.Context, full string, start time.Time, counted bool) (string, Source, bool, error) {
+	if c.rb == nil {
+		// The embedded backend's memory is the store: it always answers.
+		raw, local, err := c.be.get(ctx, full)
+		v, src, err := c.finishGet(ctx, full, raw, local, err, start, counted)
+		return v, src, true, err
+	}
+	// A value the client-side cache holds is current whatever any breaker
+	// says: its connection is alive and Redis tracks the key for it.
+	raw, found, err := c.rb.local(full)
+	if !found {
+		return "", 0, false, nil
+	}
+	v, src, err := c.finishGet(ctx, full, raw, true, err, start, counted)
+	return v, src, true, err
 }
 
 // getRemote is one round trip for a read, bounded by OpTimeout and the

@@ -49,7 +49,9 @@ func (c *Cache) LocalNamespaceVersion(ns string) (string, error) {
 }
 
 // readLocal is read for the key full (with the prefix) without the round
-// trip: ErrNotLocal where read would send one.
+// trip: ErrNotLocal where read would send one. No context is needed: the
+// embedded backend never looks at it, and finishGet's stale tier, which
+// does, is consulted only after a failed round trip.
 func (c *Cache) readLocal(full string, counted bool) (string, error) {
 	if c.closed.Load() {
 		return "", ErrClosed
@@ -58,19 +60,9 @@ func (c *Cache) readLocal(full string, counted bool) (string, error) {
 	if counted && rand.Uint32()&latencySampleMask == 0 {
 		start = time.Now()
 	}
-	if c.rb == nil {
-		// The embedded backend's memory is the store: it always answers,
-		// and never looks at the context.
-		v, local, err := c.be.get(context.Background(), full)
-		v, _, err = c.finishGet(context.Background(), full, v, local, err, start, counted)
-		return v, err
-	}
-	v, found, err := c.rb.local(full)
-	if !found {
+	v, _, ok, err := c.fromMemory(context.Background(), full, start, counted)
+	if !ok {
 		return "", ErrNotLocal
 	}
-	// The context serves finishGet's stale tier, which only a failed round
-	// trip consults.
-	v, _, err = c.finishGet(context.Background(), full, v, true, err, start, counted)
 	return v, err
 }
