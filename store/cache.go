@@ -138,7 +138,7 @@ func (c *Cache) ttlOrDefault(ttl time.Duration) time.Duration {
 // origin". With Config.StaleBytes set, a stale value may be returned while
 // Redis is unavailable; use Lookup to tell.
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
-	v, _, err := c.lookup(ctx, key)
+	v, _, err := c.lookup(ctx, key, true)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 // nothing. Prefer it for values that are only read, such as JSON to decode
 // or bytes to write to a response.
 func (c *Cache) GetString(ctx context.Context, key string) (string, error) {
-	v, _, err := c.lookup(ctx, key)
+	v, _, err := c.lookup(ctx, key, true)
 	return v, err
 }
 
@@ -158,7 +158,7 @@ func (c *Cache) GetString(ctx context.Context, key string) (string, error) {
 // for a caller that treats a stale value (Config.StaleBytes) or a round
 // trip differently from a local hit.
 func (c *Cache) Lookup(ctx context.Context, key string) (Entry, error) {
-	v, src, err := c.lookup(ctx, key)
+	v, src, err := c.lookup(ctx, key, true)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -183,19 +183,16 @@ type UncountedReader struct{ c *Cache }
 // value, errors and guarantees, and a hit served from process memory
 // allocates nothing.
 func (r UncountedReader) GetString(ctx context.Context, key string) (string, error) {
-	if r.c.cfg.Hooks.Read != nil {
-		v, _, err := r.c.readObserved(ctx, key, false)
-		return v, err
-	}
-	v, _, err := r.c.read(ctx, key, false)
+	v, _, err := r.c.lookup(ctx, key, false)
 	return v, err
 }
 
-func (c *Cache) lookup(ctx context.Context, key string) (string, Source, error) {
+// lookup is read, told to Hooks.Read when there is one.
+func (c *Cache) lookup(ctx context.Context, key string, counted bool) (string, Source, error) {
 	if c.cfg.Hooks.Read != nil {
-		return c.readObserved(ctx, key, true)
+		return c.readObserved(ctx, key, counted)
 	}
-	return c.read(ctx, key, true)
+	return c.read(ctx, key, counted)
 }
 
 // read is every single-key read; counted says whether it is a read of
