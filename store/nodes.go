@@ -108,12 +108,12 @@ type nodeSet struct {
 	trips atomic.Uint64
 	// kick asks the topology loop for a refresh now.
 	kick chan struct{}
-	// mu guards closed: once close has begun, spawn starts nothing, so
-	// that every goroutine's wg.Add happens before close's wg.Wait.
-	mu     sync.Mutex
-	closed bool
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// mu orders spawn with close: once close has closed stop, spawn
+	// starts nothing, so that every goroutine's wg.Add happens before
+	// close's wg.Wait.
+	mu   sync.Mutex
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
 func newNodeSet(b *redisBackend, cfg Config, addr string) *nodeSet {
@@ -169,8 +169,10 @@ func (s *nodeSet) opened(n *node) {
 func (s *nodeSet) spawn(fn func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	select {
+	case <-s.stop:
 		return false
+	default:
 	}
 	s.wg.Go(fn)
 	return true
@@ -472,7 +474,6 @@ func (s *nodeSet) states() ([]NodeState, BreakerState) {
 // close stops the node set's goroutines and waits for them.
 func (s *nodeSet) close() {
 	s.mu.Lock()
-	s.closed = true
 	close(s.stop)
 	s.mu.Unlock()
 	s.wg.Wait()
