@@ -26,7 +26,7 @@ func (c *Cache) LocalString(key string) (string, error) {
 	if err := c.checkKey(key); err != nil {
 		return "", err
 	}
-	return c.localRead(key, c.keys.full(key), true)
+	return c.lookupLocal(key, c.keys.full(key), true)
 }
 
 // LocalNamespaceVersion is NamespaceVersion answered from process memory
@@ -41,7 +41,7 @@ func (c *Cache) LocalNamespaceVersion(ns string) (string, error) {
 	if err := c.checkKey(key); err != nil {
 		return "", err
 	}
-	v, err := c.localRead(key, c.keys.full(key), false)
+	v, err := c.lookupLocal(key, c.keys.full(key), false)
 	if errors.Is(err, ErrNotFound) {
 		return "", ErrNotLocal
 	}

@@ -86,8 +86,9 @@ func (c *Cache) readObserved(ctx context.Context, key string, counted bool) (str
 	return v, src, err
 }
 
-// localRead is readLocal, told to Hooks.Read when it answers.
-func (c *Cache) localRead(key, full string, counted bool) (string, error) {
+// lookupLocal is readLocal, told to Hooks.Read when it answers, as lookup
+// is read.
+func (c *Cache) lookupLocal(key, full string, counted bool) (string, error) {
 	if c.cfg.Hooks.Read == nil {
 		return c.readLocal(full, counted)
 	}
