@@ -79,7 +79,7 @@ func (b *redisBackend) compareAndSet(ctx context.Context, key string, old, value
 // compareAndSet holds the shard's lock across the comparison and the
 // write, which is what makes it atomic against every other call.
 func (m *memoryBackend) compareAndSet(_ context.Context, key string, old, value []byte, ttl time.Duration) (bool, error) {
-	now := m.now().UnixNano()
+	now := m.now()
 	s := m.shard(key)
 	s.mu.Lock()
 	cur := m.lookup(s, key, now)

@@ -66,7 +66,7 @@ type memoryBackend struct {
 	// evictFrom is the first shard of the next eviction's sample.
 	evictFrom atomic.Uint32
 	pool      evictionPool
-	now       func() time.Time
+	now       func() int64 // the wall clock, Unix nanoseconds
 	stop      chan struct{}
 	done      chan struct{}
 	stopOnce  sync.Once
@@ -115,7 +115,7 @@ func allocBytes(n int) int64 {
 }
 
 func newMemoryBackend(maxBytes int64, janitor bool) *memoryBackend {
-	m := &memoryBackend{seed: maphash.MakeSeed(), maxBytes: maxBytes, now: clock.Now}
+	m := &memoryBackend{seed: maphash.MakeSeed(), maxBytes: maxBytes, now: clock.Nanos}
 	for i := range m.shards {
 		m.shards[i].items = make(map[string]*memoryEntry)
 	}
@@ -151,7 +151,7 @@ func (m *memoryBackend) lookup(s *memoryShard, key string, now int64) *memoryEnt
 // lock afterwards.
 func (m *memoryBackend) get(_ context.Context, key string) (string, bool, error) {
 	s := m.shard(key)
-	now := m.now().UnixNano()
+	now := m.now()
 	s.mu.RLock()
 	e := s.items[key]
 	if e == nil {
@@ -191,7 +191,7 @@ func (m *memoryBackend) setNX(_ context.Context, key string, value []byte, ttl t
 // hand them out without copying. Keys arrive with the cache's prefix, so
 // each is a string built for this call and holds nothing else alive.
 func (m *memoryBackend) store(key, value string, ttl time.Duration, onlyIfAbsent bool) bool {
-	now := m.now().UnixNano()
+	now := m.now()
 	s := m.shard(key)
 	s.mu.Lock()
 	if old := m.lookup(s, key, now); old != nil {
@@ -230,7 +230,7 @@ func (m *memoryBackend) evict() {
 }
 
 func (m *memoryBackend) evictOne() bool {
-	now := m.now().UnixNano()
+	now := m.now()
 	var sample [evictionShards * evictionSamples]candidate
 	k := 0
 	first := m.evictFrom.Add(evictionShards)
@@ -330,7 +330,7 @@ func (m *memoryBackend) unlink(s *memoryShard, e *memoryEntry) {
 }
 
 func (m *memoryBackend) del(_ context.Context, keys []string) (int64, error) {
-	now := m.now().UnixNano()
+	now := m.now()
 	var n int64
 	for _, k := range keys {
 		s := m.shard(k)
@@ -348,7 +348,7 @@ func (m *memoryBackend) delIfValue(_ context.Context, key string, value []byte) 
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := m.lookup(s, key, m.now().UnixNano())
+	e := m.lookup(s, key, m.now())
 	if e == nil || e.value != string(value) {
 		return false, nil
 	}
@@ -358,7 +358,7 @@ func (m *memoryBackend) delIfValue(_ context.Context, key string, value []byte) 
 
 func (m *memoryBackend) exists(_ context.Context, key string) (bool, error) {
 	s := m.shard(key)
-	now := m.now().UnixNano()
+	now := m.now()
 	s.mu.RLock()
 	e := s.items[key]
 	s.mu.RUnlock()
@@ -367,7 +367,7 @@ func (m *memoryBackend) exists(_ context.Context, key string) (bool, error) {
 
 func (m *memoryBackend) ttl(_ context.Context, key string) (time.Duration, error) {
 	s := m.shard(key)
-	now := m.now().UnixNano()
+	now := m.now()
 	s.mu.RLock()
 	e := s.items[key]
 	s.mu.RUnlock()
@@ -397,7 +397,7 @@ func (m *memoryBackend) setMany(_ context.Context, items []Item) []error {
 }
 
 func (m *memoryBackend) scan(ctx context.Context, match string, fn func(keys []string) error) error {
-	now := m.now().UnixNano()
+	now := m.now()
 	for i := range m.shards {
 		s := &m.shards[i]
 		var batch []string
@@ -471,7 +471,7 @@ func (m *memoryBackend) expireLoop() {
 // expireCycle is one tick of active expiry over every shard. It returns how
 // many entries it removed.
 func (m *memoryBackend) expireCycle() int {
-	now := m.now().UnixNano()
+	now := m.now()
 	removed := 0
 	for i := range m.shards {
 		for range expireRounds {

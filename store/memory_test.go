@@ -30,7 +30,7 @@ func TestMemoryExpiryIsIncremental(t *testing.T) {
 	m := newMemoryBackend(1<<30, false)
 	defer m.close()
 	now := time.Unix(1000, 0)
-	m.now = func() time.Time { return now }
+	m.now = func() int64 { return now.UnixNano() }
 	ctx := context.Background()
 	const expiring, live = 20000, 2000
 	for i := range expiring {

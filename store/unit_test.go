@@ -98,7 +98,7 @@ func TestMemoryLRUKeepsRecentlyRead(t *testing.T) {
 	m := newMemoryBackend(200*entryBytes("cold-0000", val), false)
 	defer m.close()
 	now := time.Unix(1000, 0)
-	m.now = func() time.Time { now = now.Add(time.Millisecond); return now }
+	m.now = func() int64 { now = now.Add(time.Millisecond); return now.UnixNano() }
 	ctx := context.Background()
 	for i := range 10 {
 		require.NoError(t, m.set(ctx, fmt.Sprintf("hot-%d", i), []byte(val), 0))
@@ -118,7 +118,7 @@ func TestMemoryTTLWithInjectedClock(t *testing.T) {
 	m := newMemoryBackend(1<<20, false)
 	defer m.close()
 	now := time.Unix(1000, 0)
-	m.now = func() time.Time { return now }
+	m.now = func() int64 { return now.UnixNano() }
 	ctx := context.Background()
 	require.NoError(t, m.set(ctx, "k", []byte("v"), time.Minute))
 	d, err := m.ttl(ctx, "k")
