@@ -93,9 +93,9 @@ func (cc *clientCaches) forgetWhere(drop func(key string) bool) {
 // alive and Redis tracks the key for it, so it is as current as a DoCache
 // hit, and answering here needs no context and no round trip. found is
 // false when no store holds a live entry; a cached nil reply is found, with
-// err ErrNotFound.
-func (cc *clientCaches) lookup(key string, now time.Time) (value string, found bool, err error) {
-	ms := now.UnixMilli()
+// err ErrNotFound. now is the wall clock in Unix nanoseconds.
+func (cc *clientCaches) lookup(key string, now int64) (value string, found bool, err error) {
+	ms := now / int64(time.Millisecond)
 	for _, l := range *cc.list.Load() {
 		l.mu.RLock()
 		n := l.items[key]

@@ -175,7 +175,7 @@ func (b *redisBackend) local(key string) (value string, found bool, err error) {
 		return "", false, nil
 	}
 	ns := clock.Nanos()
-	v, found, err := b.caches.lookup(key, time.Unix(0, ns))
+	v, found, err := b.caches.lookup(key, ns)
 	if !found || !b.nodes.of(key).live(ns) {
 		return "", false, nil
 	}
@@ -491,10 +491,10 @@ func (b *redisBackend) getMany(ctx context.Context, keys []string) []rawResult {
 	cached := b.cached.Load()
 	remote := make([]string, 0, len(keys))
 	at := make([]int, 0, len(keys))
-	now := time.Now()
+	now := time.Now().UnixNano()
 	for i, k := range keys {
 		if cached {
-			if v, found, err := b.caches.lookup(k, now); found && b.nodes.of(k).live(now.UnixNano()) {
+			if v, found, err := b.caches.lookup(k, now); found && b.nodes.of(k).live(now) {
 				out[i] = rawResult{value: v, local: true, err: err}
 				continue
 			}
